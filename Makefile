@@ -1,0 +1,165 @@
+# One plain Makefile for the bundle: scep-ca, rlm_entra_match, the shared
+# library both use, the Microsoft cloud emulator, tests and benchmarks.
+#
+#   make                  build everything into build/
+#   make check            install test dependencies if missing, run all tests
+#   make check SANITIZE=1 the same under ASan+UBSan (objects in build-san/)
+#   make demo             install runtime dependencies, build, show it working
+#   make bench            run the benchmarks against their peers
+#   make fuzz             build the libFuzzer targets (clang)
+#   make install          install the daemon, the module and the unit file
+
+CC	?= cc
+PREFIX	?= /usr/local
+DESTDIR	?=
+FR_LIBDIR ?= /usr/lib/freeradius
+
+ifeq ($(SANITIZE),1)
+BUILD	?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD	?= build
+SANFLAGS =
+endif
+
+PKGS	 = openssl sqlite3 libmicrohttpd libcurl jansson inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wformat=2 -Werror
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) \
+	   $(SANFLAGS) -Ishared $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
+LIBS	 = $(PKG_LIBS) -lm
+
+# ---- shared/: libbundle ---------------------------------------------------
+SHARED_SRC  := $(wildcard shared/*.c)
+SHARED_OBJ  := $(SHARED_SRC:%.c=$(BUILD)/%.o)
+LIBBUNDLE   := $(BUILD)/libbundle.a
+
+# ---- scep-ca/: everything but main.c also goes into a library for tests --
+SCEPCA_SRC  := $(filter-out scep-ca/main.c,$(wildcard scep-ca/*.c))
+SCEPCA_OBJ  := $(SCEPCA_SRC:%.c=$(BUILD)/%.o)
+LIBSCEPCA   := $(BUILD)/libscepca.a
+SCEPCA_BIN  := $(BUILD)/scep-ca
+
+# ---- tests/fake-entra: the Microsoft cloud emulator ----------------------
+FAKE_SRC    := $(wildcard tests/fake-entra/*.c)
+FAKE_OBJ    := $(FAKE_SRC:%.c=$(BUILD)/%.o)
+FAKE_BIN    := $(BUILD)/fake-entra
+
+# ---- test tools and benchmarks: one program per *.c, helpers in *_lib.c --
+TOOL_LIB_SRC := $(wildcard tests/tools/*_lib.c)
+TOOL_LIB_OBJ := $(TOOL_LIB_SRC:%.c=$(BUILD)/%.o)
+TOOL_SRC    := $(filter-out $(TOOL_LIB_SRC),$(wildcard tests/tools/*.c))
+TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRC   := $(wildcard bench/*.c)
+BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+# ---- unit tests (cmocka): one program per tests/unit/test_*.c ------------
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+# ---- rlm_entra_match: built against the installed FreeRADIUS headers -----
+FR_INC      := $(BUILD)/freeradius-include
+MOD_SRC     := $(wildcard rlm_entra_match/*.c)
+MOD_SO      := $(BUILD)/rlm_entra_match.so
+MOD_CFLAGS  = -std=gnu99 -D_GNU_SOURCE -D_REENTRANT -D_POSIX_PTHREAD_SEMANTICS \
+	   -DNDEBUG -fno-strict-aliasing -fPIC -pthread $(CFLAGS) $(SANFLAGS) \
+	   -Wall -Wextra -Wshadow -Wpointer-arith -Wformat=2 -Werror \
+	   -Wno-unused-parameter -Wno-missing-field-initializers \
+	   -I$(FR_INC) -I/usr/include -Ishared $(PKG_CFLAGS) \
+	   -include freeradius/autoconf.h -include freeradius/build.h \
+	   -include freeradius/features.h -include freeradius/radpaths.h
+MOD_LIBS    = -L$(FR_LIBDIR) -Wl,-rpath,$(FR_LIBDIR) -lfreeradius-server \
+	   -lfreeradius-radius -ltalloc $(LIBS)
+
+ALL_BINS := $(SCEPCA_BIN) $(FAKE_BIN) $(TOOL_BIN) $(BENCH_BIN)
+ifneq ($(MOD_SRC),)
+ALL_BINS += $(MOD_SO)
+endif
+
+.PHONY: all check demo bench fuzz install clean deps-build unit
+all: deps-build $(ALL_BINS) $(UNIT_BIN)
+
+deps-build:
+	@scripts/deps.sh build
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBBUNDLE): $(SHARED_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSCEPCA): $(SCEPCA_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SCEPCA_BIN): $(BUILD)/scep-ca/main.o $(LIBSCEPCA) $(LIBBUNDLE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(FAKE_BIN): $(FAKE_OBJ) $(LIBBUNDLE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(LIBSCEPCA) $(LIBBUNDLE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# The FreeRADIUS headers Debian's libfreeradius-dev lacks come from Debian's
+# own source package of the installed version (see the script).
+$(FR_INC)/.stamp: scripts/freeradius-headers.sh
+	scripts/freeradius-headers.sh $(FR_INC)
+	@touch $@
+
+$(BUILD)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp
+	@mkdir -p $(@D)
+	$(CC) $(MOD_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(MOD_SO): $(MOD_SRC:%.c=$(BUILD)/%.o) $(LIBBUNDLE)
+	$(CC) -shared -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS)
+
+unit: $(UNIT_BIN)
+
+check:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD)
+
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(BUILD)
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh $(BUILD)
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@tests/fuzz/build.sh $(BUILD)/fuzz
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(FR_LIBDIR) \
+	    $(DESTDIR)/lib/systemd/system
+	install -m 0755 $(SCEPCA_BIN) $(DESTDIR)$(PREFIX)/sbin/scep-ca
+	[ ! -f $(MOD_SO) ] || install -m 0644 $(MOD_SO) $(DESTDIR)$(FR_LIBDIR)/rlm_entra_match.so
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' scripts/scep-ca.service > \
+	    $(DESTDIR)/lib/systemd/system/scep-ca.service
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,137 @@
+# Sourced by every tests/integration/t_*.sh.  Gives each script a private
+# work directory, free loopback ports, process tracking by PID, and TAP
+# output ("ok - name" / "not ok - name").  Every process a test starts is
+# stopped by its PID when the script exits.
+set -u
+: "${BUILD:?run through tests/run.sh}" "${TOP:?run through tests/run.sh}"
+VECTORS=${VECTORS:-$TOP/../shared/vectors}
+SCEP_CA=$BUILD/scep-ca
+FAKE_ENTRA=$BUILD/fake-entra
+TOOLS=$BUILD/tools
+T_NAME=$(basename "$0" .sh)
+mkdir -p "$BUILD/tmp"
+WORK=$(mktemp -d "$BUILD/tmp/$T_NAME.XXXXXX")
+T_PIDS=()
+T_FAILED=0
+
+# Stops one process by PID: TERM, then KILL after 5 s.
+stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+t_cleanup() {
+	local pid
+	for pid in "${T_PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	# Keep the evidence of a failed run; tidy after a good one.
+	if [ "$T_FAILED" -eq 0 ] && [ -z "${KEEP_WORK:-}" ]; then
+		rm -rf "$WORK"
+	else
+		echo "# work directory kept: $WORK"
+	fi
+}
+trap t_cleanup EXIT
+
+ok()     { echo "ok - $1"; }
+skip()   { echo "ok - $1 # SKIP ${2:-}"; }
+not_ok() {
+	local name=$1; shift
+	T_FAILED=1
+	echo "not ok - $name"
+	local line
+	for line in "$@"; do echo "#   $line"; done
+}
+
+# check NAME CMD...: ok when CMD exits 0; on failure show its output.
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then
+		ok "$name"
+	else
+		not_ok "$name" "command: $*" "$(printf '%s' "$out" | tail -n 15)"
+	fi
+}
+
+# check_fails NAME CMD...: ok when CMD exits non-zero.
+check_fails() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then
+		not_ok "$name" "expected failure, command succeeded: $*" \
+		    "$(printf '%s' "$out" | tail -n 10)"
+	else
+		ok "$name"
+	fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1" "expected: $2" "actual:   $3"; fi
+}
+
+# Prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	while :; do
+		p=$(( (RANDOM << 15 | RANDOM) % 40000 + 20000 ))
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
+		   ! ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# bg LOGFILE CMD...: starts CMD in the background, records its PID in
+# BG_PID and in the list stopped at exit.
+bg() {
+	local log=$1; shift
+	"$@" >"$log" 2>&1 &
+	BG_PID=$!
+	T_PIDS+=("$BG_PID")
+}
+
+# wait_tcp PORT [SECONDS]: waits until 127.0.0.1:PORT accepts connections.
+wait_tcp() {
+	local port=$1 limit=${2:-10} i
+	for i in $(seq $((limit * 20))); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "nothing listens on 127.0.0.1:$port after ${limit}s" >&2
+	return 1
+}
+
+# Store queries for assertions (the sqlite3 CLI, read-only).
+sql() {
+	sqlite3 -readonly -batch -noheader "$1" "$2"
+}
+
+# start_ca DIR [extra serve args]: serves DIR on a free port; sets CA_PORT,
+# CA_URL and CA_PID.  Logs go to DIR/serve.log.
+start_ca() {
+	local dir=$1; shift
+	CA_PORT=$(free_port)
+	bg "$dir/serve.log" "$SCEP_CA" serve --dir "$dir" \
+	    --listen "127.0.0.1:$CA_PORT" "$@"
+	CA_PID=$BG_PID
+	CA_URL="http://127.0.0.1:$CA_PORT"
+	wait_tcp "$CA_PORT" 15 || { cat "$dir/serve.log" >&2; return 1; }
+}
+
+# stop_ca: stops the CA started by start_ca.
+stop_ca() {
+	stop_pid "$CA_PID"
+}
