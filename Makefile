@@ -36,23 +36,24 @@ LIBS	 = $(PKG_LIBS) -lm
 
 # ---- shared/: libbundle ---------------------------------------------------
 SHARED_SRC  := $(wildcard shared/*.c)
-SHARED_OBJ  := $(SHARED_SRC:%.c=$(BUILD)/%.o)
+OBJ	    := $(BUILD)/obj
+SHARED_OBJ  := $(SHARED_SRC:%.c=$(OBJ)/%.o)
 LIBBUNDLE   := $(BUILD)/libbundle.a
 
 # ---- scep-ca/: everything but main.c also goes into a library for tests --
 SCEPCA_SRC  := $(filter-out scep-ca/main.c,$(wildcard scep-ca/*.c))
-SCEPCA_OBJ  := $(SCEPCA_SRC:%.c=$(BUILD)/%.o)
+SCEPCA_OBJ  := $(SCEPCA_SRC:%.c=$(OBJ)/%.o)
 LIBSCEPCA   := $(BUILD)/libscepca.a
 SCEPCA_BIN  := $(BUILD)/scep-ca
 
 # ---- tests/fake-entra: the Microsoft cloud emulator ----------------------
 FAKE_SRC    := $(wildcard tests/fake-entra/*.c)
-FAKE_OBJ    := $(FAKE_SRC:%.c=$(BUILD)/%.o)
+FAKE_OBJ    := $(FAKE_SRC:%.c=$(OBJ)/%.o)
 FAKE_BIN    := $(BUILD)/fake-entra
 
 # ---- test tools and benchmarks: one program per *.c, helpers in *_lib.c --
 TOOL_LIB_SRC := $(wildcard tests/tools/*_lib.c)
-TOOL_LIB_OBJ := $(TOOL_LIB_SRC:%.c=$(BUILD)/%.o)
+TOOL_LIB_OBJ := $(TOOL_LIB_SRC:%.c=$(OBJ)/%.o)
 TOOL_SRC    := $(filter-out $(TOOL_LIB_SRC),$(wildcard tests/tools/*.c))
 TOOL_BIN    := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC   := $(wildcard bench/*.c)
@@ -63,16 +64,20 @@ UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
 # ---- rlm_entra_match: built against the installed FreeRADIUS headers -----
+# FR_INC holds the headers libfreeradius-dev lacks (scripts/freeradius-
+# headers.sh); it comes before the system include path, so <freeradius/x.h>
+# finds both sets.  The force-included headers, -DNDEBUG and the defines are
+# what the server itself was built with (struct layouts must match).
+# The .so exports only rlm_entra_match: libbundle's symbols stay inside it.
 FR_INC      := $(BUILD)/freeradius-include
 MOD_SRC     := $(wildcard rlm_entra_match/*.c)
 MOD_SO      := $(BUILD)/rlm_entra_match.so
 MOD_CFLAGS  = -std=gnu99 -D_GNU_SOURCE -D_REENTRANT -D_POSIX_PTHREAD_SEMANTICS \
 	   -DNDEBUG -fno-strict-aliasing -fPIC -pthread $(CFLAGS) $(SANFLAGS) \
-	   -Wall -Wextra -Wshadow -Wpointer-arith -Wformat=2 -Werror \
-	   -Wno-unused-parameter -Wno-missing-field-initializers \
-	   -I$(FR_INC) -I/usr/include -Ishared $(PKG_CFLAGS) \
+	   $(WARN) -I$(FR_INC) -Ishared $(PKG_CFLAGS) \
 	   -include freeradius/autoconf.h -include freeradius/build.h \
 	   -include freeradius/features.h -include freeradius/radpaths.h
+MOD_LDFLAGS = -shared -Wl,-z,defs -Wl,--as-needed -Wl,--exclude-libs,ALL
 MOD_LIBS    = -L$(FR_LIBDIR) -Wl,-rpath,$(FR_LIBDIR) -lfreeradius-server \
 	   -lfreeradius-radius -ltalloc $(LIBS)
 
@@ -87,7 +92,7 @@ all: deps-build $(ALL_BINS) $(UNIT_BIN)
 deps-build:
 	@scripts/deps.sh build
 
-$(BUILD)/%.o: %.c
+$(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -99,36 +104,37 @@ $(LIBSCEPCA): $(SCEPCA_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(SCEPCA_BIN): $(BUILD)/scep-ca/main.o $(LIBSCEPCA) $(LIBBUNDLE)
+$(SCEPCA_BIN): $(OBJ)/scep-ca/main.o $(LIBSCEPCA) $(LIBBUNDLE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(FAKE_BIN): $(FAKE_OBJ) $(LIBBUNDLE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
+$(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
+$(BUILD)/bench/%: $(OBJ)/bench/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(LIBSCEPCA) $(LIBBUNDLE)
+$(BUILD)/unit/%: $(OBJ)/tests/unit/%.o $(LIBSCEPCA) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 # The FreeRADIUS headers Debian's libfreeradius-dev lacks come from Debian's
-# own source package of the installed version (see the script).
-$(FR_INC)/.stamp: scripts/freeradius-headers.sh
+# own source package of the installed version (see the script); fetched
+# again when libfreeradius-dev changes.
+$(FR_INC)/.stamp: scripts/freeradius-headers.sh $(wildcard /usr/include/freeradius/radiusd.h)
 	scripts/freeradius-headers.sh $(FR_INC)
 	@touch $@
 
-$(BUILD)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp
+$(OBJ)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp
 	@mkdir -p $(@D)
 	$(CC) $(MOD_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(MOD_SO): $(MOD_SRC:%.c=$(BUILD)/%.o) $(LIBBUNDLE)
-	$(CC) -shared -Wl,-z,defs $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS)
+$(MOD_SO): $(MOD_SRC:%.c=$(OBJ)/%.o) $(LIBBUNDLE)
+	$(CC) $(MOD_LDFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS)
 
 unit: $(UNIT_BIN)
 

@@ -1,0 +1,132 @@
+/*
+ * authorize.c - the authorize step of enrollment: is this CSR's
+ * challengePassword good for the profile?  One function per mode; the
+ * Intune mode plugs in here too.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "encode.h"
+#include "enroll.h"
+
+int
+challenge_hash(const void *p, size_t n, char out[65])
+{
+	unsigned char	md[32];
+	struct buf	b = {0};
+	int		rc = -1;
+
+	if (EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL) &&
+	    hex_encode(&b, md, sizeof(md), 0) == 0) {
+		memcpy(out, b.data, 65);
+		rc = 0;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+int
+csr_challenge(X509_REQ *csr, struct buf *out)
+{
+	X509_ATTRIBUTE	*a;
+	ASN1_TYPE	*t;
+	unsigned char	*utf8 = NULL;
+	int		 i, n;
+
+	if ((i = X509_REQ_get_attr_by_NID(csr, NID_pkcs9_challengePassword,
+	    -1)) < 0)
+		return 0;
+	a = X509_REQ_get_attr(csr, i);
+	/* Some clients wrap it oddly: take the first value of the SET. */
+	if ((t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL)
+		return -1;
+	switch (t->type) {
+	case V_ASN1_PRINTABLESTRING:
+	case V_ASN1_UTF8STRING:
+	case V_ASN1_IA5STRING:
+	case V_ASN1_T61STRING:
+	case V_ASN1_BMPSTRING:
+	case V_ASN1_UNIVERSALSTRING:
+	case V_ASN1_VISIBLESTRING:
+		break;
+	default:
+		return -1;
+	}
+	if ((n = ASN1_STRING_to_UTF8(&utf8, t->value.asn1_string)) < 0)
+		return -1;
+	i = buf_set(out, utf8, (size_t)n) == 0 ? 1 : -1;
+	OPENSSL_cleanse(utf8, (size_t)n);
+	OPENSSL_free(utf8);
+	return i;
+}
+
+/* Constant-time comparison with the profile's static secret. */
+static int
+check_static(const struct profile_conf *p, const struct buf *given,
+    struct err *e)
+{
+	unsigned char	a[32], b[32];
+
+	/* Hashing first makes the comparison independent of lengths. */
+	if (!EVP_Digest(given->data ? given->data : (unsigned char *)"",
+	    given->len, a, NULL, EVP_sha256(), NULL) ||
+	    !EVP_Digest(p->challenge_secret.data, p->challenge_secret.len, b,
+	    NULL, EVP_sha256(), NULL))
+		return err_set(e, ERR_INTERNAL, "authorize: digest failed");
+	if (CRYPTO_memcmp(a, b, sizeof(a)) != 0)
+		return err_set(e, ERR_BAD_CHALLENGE, "wrong challenge password");
+	return 0;
+}
+
+/* A one-time challenge must exist, be unused and unexpired. */
+static int
+check_one_time(struct scep_ctx *ctx, const struct profile_conf *p,
+    const struct buf *given, char consume[65], struct err *e)
+{
+	int	usable;
+
+	if (challenge_hash(given->data, given->len, consume) == -1)
+		return err_set(e, ERR_INTERNAL, "authorize: digest failed");
+	usable = store_challenge_usable(ctx->store, consume, p->name, e);
+	if (usable == 1)
+		return 0;
+	consume[0] = '\0';
+	if (usable == 0)
+		return err_set(e, ERR_BAD_CHALLENGE, "one-time challenge"
+		    " unknown, used or expired");
+	return -1;
+}
+
+int
+authorize_challenge(struct scep_ctx *ctx, const struct profile_conf *p,
+    X509_REQ *csr, char consume[65], struct err *e)
+{
+	struct buf	given = {0};
+	int		rc = -1, has;
+
+	consume[0] = '\0';
+	if (p->challenge == CHALLENGE_NONE)
+		return 0;	/* manual approval decides */
+	if ((has = csr_challenge(csr, &given)) <= 0) {
+		err_set(e, ERR_BAD_CHALLENGE, has == 0 ? "the CSR has no"
+		    " challenge password" : "malformed challenge password");
+		goto out;
+	}
+	switch (p->challenge) {
+	case CHALLENGE_STATIC:
+		rc = check_static(p, &given, e);
+		break;
+	case CHALLENGE_ONE_TIME:
+		rc = check_one_time(ctx, p, &given, consume, e);
+		break;
+	default:
+		err_set(e, ERR_CONFIG, "challenge mode %s is not available",
+		    challenge_mode_name(p->challenge));
+		break;
+	}
+out:
+	buf_wipe(&given);
+	return rc;
+}

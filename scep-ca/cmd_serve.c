@@ -1,0 +1,153 @@
+/*
+ * cmd_serve.c - `scep-ca serve`: the daemon.  Runs in the foreground
+ * until SIGTERM or SIGINT, then drains requests in progress and exits 0.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/provider.h>
+
+#include "ca.h"
+#include "cli.h"
+#include "enroll.h"
+#include "log.h"
+#include "scep_http.h"
+#include "scep_msg.h"
+
+static const char usage[] =
+"usage: scep-ca serve --dir DIR [--listen HOST:PORT] [--log-level LEVEL]\n"
+"Serves SCEP, CRL, OCSP and /healthz in the foreground.  SIGTERM or SIGINT\n"
+"drains requests in progress and exits 0.  The CA key passphrase (when the\n"
+"key is encrypted) comes from [ca] key_passphrase_file or the environment\n"
+"variable SCEP_CA_KEY_PASSPHRASE.\n";
+
+/* Everything the daemon holds, released by serve_free(). */
+struct serve {
+	struct scep_conf	 conf;
+	struct scep_ctx		 ctx;
+	struct http_server	*http;
+	char			*public_url;
+	OSSL_PROVIDER		*legacy, *deflt;
+};
+
+static void
+serve_free(struct serve *sv)
+{
+	http_stop(sv->http, 10);
+	scep_codec_free(sv->ctx.codec);
+	ca_free(sv->ctx.ca);
+	store_close(sv->ctx.store);
+	if (sv->legacy != NULL)
+		OSSL_PROVIDER_unload(sv->legacy);
+	if (sv->deflt != NULL)
+		OSSL_PROVIDER_unload(sv->deflt);
+	free(sv->public_url);
+	conf_free(&sv->conf);
+}
+
+/* Single DES and MD5 need OpenSSL's legacy provider: only on request. */
+static int
+load_legacy(struct serve *sv, struct err *e)
+{
+	int	i, want = 0;
+
+	for (i = 0; i < sv->conf.nprofiles; i++)
+		want |= sv->conf.profiles[i].allow_legacy;
+	if (!want)
+		return 0;
+	/* Loading one provider explicitly disables the implicit default. */
+	if ((sv->legacy = OSSL_PROVIDER_load(NULL, "legacy")) == NULL ||
+	    (sv->deflt = OSSL_PROVIDER_load(NULL, "default")) == NULL)
+		return err_set_ossl(e, ERR_CONFIG, "allow_legacy needs OpenSSL's"
+		    " legacy provider");
+	log_warn("serve", "legacy algorithms (DES, MD5) are allowed by a"
+	    " profile");
+	return 0;
+}
+
+static int
+serve_setup(struct serve *sv, const char *dir, const char *listen,
+    const char *level, struct err *e)
+{
+	enum log_level	 lvl;
+	char		*pass = NULL;
+	int		 rc = -1;
+
+	if (conf_load(&sv->conf, dir, e) == -1)
+		return -1;
+	if (listen != NULL) {
+		free(sv->conf.listen);
+		if ((sv->conf.listen = strdup(listen)) == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (log_level_parse(level ? level : sv->conf.log_level, &lvl) == -1)
+		return err_set(e, ERR_USAGE, "bad log level");
+	log_set_level(lvl);
+	/* URLs in certificates default to where we listen. */
+	if (asprintf(&sv->public_url, "%s%s", sv->conf.public_url[0] ? "" :
+	    "http://", sv->conf.public_url[0] ? sv->conf.public_url :
+	    sv->conf.listen) == -1)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (load_legacy(sv, e) == -1 ||
+	    cli_passphrase(sv->conf.key_passphrase_file, &pass, e) == -1)
+		return -1;
+	sv->ctx.conf = &sv->conf;
+	sv->ctx.public_url = sv->public_url;
+	if ((sv->ctx.ca = ca_load(sv->conf.dir, pass, e)) == NULL ||
+	    (sv->ctx.store = store_open(sv->conf.store, 0, e)) == NULL ||
+	    (sv->ctx.codec = scep_codec_new(e)) == NULL)
+		goto out;
+	rc = 0;
+out:
+	cli_passphrase_free(pass);
+	return rc;
+}
+
+int
+cmd_serve(int argc, char **argv, struct err *e)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve	 sv;
+	const char	*dir = NULL, *listen = NULL, *level = NULL;
+	sigset_t	 set;
+	int		 ch, sig = 0, rc = -1;
+
+	if (cli_help(argc, argv, usage))
+		return 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': dir = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'L': level = optarg; break;
+		default: return err_set(e, ERR_USAGE, "bad option (see --help)");
+		}
+	}
+	if (dir == NULL)
+		return err_set(e, ERR_USAGE, "--dir DIR is required");
+	memset(&sv, 0, sizeof(sv));
+	/* Block the stop signals before any thread exists; sigwait below. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (serve_setup(&sv, dir, listen, level, e) == -1 ||
+	    (sv.http = http_start(&sv.ctx, NULL, 0, e)) == NULL)
+		goto out;
+	log_info("serve", "scep-ca ready: %d profile(s), URLs under %s",
+	    sv.conf.nprofiles, sv.public_url);
+	sigwait(&set, &sig);
+	log_info("serve", "signal %d: draining and stopping", sig);
+	rc = 0;
+out:
+	serve_free(&sv);
+	return rc;
+}

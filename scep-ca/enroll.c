@@ -1,0 +1,497 @@
+/*
+ * enroll.c - one PKIOperation, start to end: decode, authorize (challenge
+ * or renewal), policy, issue, store, encode.  Every refusal becomes a
+ * CertRep FAILURE with the failInfo of its error and changes nothing in
+ * the store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "enroll.h"
+#include "identity.h"
+#include "issue.h"
+#include "log.h"
+#include "pki.h"
+
+/* The state of one PKIOperation. */
+struct enroll {
+	struct scep_ctx			*ctx;
+	const struct profile_conf	*p;
+	struct scep_req			 req;
+	X509				*cert;		/* owned: the answer */
+	char				 key_hash[65];	/* of the CSR key */
+	char				 signer_hash[65]; /* of the signer */
+	char				 renewal_of[SERIAL_HEX_MAX];
+	int				 pending;
+};
+
+/* Tries a serial collision this many times (it never happens). */
+#define ISSUE_ATTEMPTS	4
+
+/* Text for logs: control characters of a client string replaced. */
+static void
+log_safe(const char *in, char *out, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = (in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
+	out[i] = '\0';
+}
+
+static time_t
+asn1_time_to_unix(const ASN1_TIME *t)
+{
+	struct tm	tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return timegm(&tm);
+}
+
+/* Fills a store row from an issued certificate.  Strings are owned. */
+static int
+row_from_cert(X509 *x, const struct enroll *en, struct cert_row *r)
+{
+	struct cert_identity	 id;
+	unsigned char		*der = NULL;
+	int			 n;
+
+	memset(r, 0, sizeof(*r));
+	identity_from_cert(x, &id);
+	if (pki_serial_text(X509_get0_serialNumber(x), r->serial) == -1 ||
+	    (r->issuer = pki_name_text(X509_get_issuer_name(x))) == NULL ||
+	    (r->subject = pki_name_text(X509_get_subject_name(x))) == NULL ||
+	    (r->san = pki_san_text(x)) == NULL ||
+	    pki_cert_thumbprint(x, "SHA1", r->sha1, sizeof(r->sha1)) == -1 ||
+	    pki_cert_thumbprint(x, "SHA256", r->sha256, sizeof(r->sha256)) == -1 ||
+	    (r->profile = strdup(en->p->name)) == NULL ||
+	    (r->transaction_id = strdup(en->req.txid)) == NULL ||
+	    (r->key_hash = strdup(en->key_hash)) == NULL ||
+	    (n = i2d_X509(x, &der)) <= 0 ||
+	    buf_set(&r->der, der, (size_t)n) == -1)
+		goto fail;
+	if ((id.intune_device_id[0] &&
+	    (r->intune_device_id = strdup(id.intune_device_id)) == NULL) ||
+	    (id.entra_device_id[0] &&
+	    (r->entra_device_id = strdup(id.entra_device_id)) == NULL) ||
+	    (id.upn[0] && (r->upn = strdup(id.upn)) == NULL) ||
+	    (en->renewal_of[0] &&
+	    (r->renewed_from = strdup(en->renewal_of)) == NULL))
+		goto fail;
+	r->not_before = asn1_time_to_unix(X509_get0_notBefore(x));
+	r->not_after = asn1_time_to_unix(X509_get0_notAfter(x));
+	r->issued_at = (int64_t)time(NULL);
+	r->status = CERT_VALID;
+	r->reason = -1;
+	OPENSSL_free(der);
+	return 0;
+fail:
+	OPENSSL_free(der);
+	cert_row_clear(r);
+	return -1;
+}
+
+/* Loads an issued certificate from the store by serial text. */
+static X509 *
+load_cert(struct scep_ctx *ctx, const char *serial, struct err *e)
+{
+	struct cert_row		 row = {0};
+	const unsigned char	*p;
+	X509			*x = NULL;
+
+	if (store_cert_get(ctx->store, serial, &row, e) == -1)
+		return NULL;
+	p = row.der.data;
+	if ((x = d2i_X509(NULL, &p, (long)row.der.len)) == NULL)
+		err_set_ossl(e, ERR_STORE, "store: certificate %s is corrupt",
+		    serial);
+	cert_row_clear(&row);
+	return x;
+}
+
+/*
+ * Is this a renewal signed by the very certificate transaction txn
+ * produced?  Clients that derive the transactionID from the key (micromdm)
+ * send such renewals under the ID of the first enrollment.
+ */
+static int
+renews_txn(const struct enroll *en, const struct txn_row *txn)
+{
+	char	serial[SERIAL_HEX_MAX];
+
+	if (txn->state != TXN_ISSUED || txn->signer_hash == NULL ||
+	    strcmp(txn->signer_hash, en->signer_hash) == 0 ||
+	    !ca_issued(en->ctx->ca, en->req.signer) ||
+	    pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1)
+		return 0;
+	return strcmp(serial, txn->serial) == 0;
+}
+
+/*
+ * A transactionID we have seen: the same key gets the same answer
+ * (RFC 8894 §3.2.1.1); another key is refused.  Returns 1 when answered
+ * from the store, 0 when the transaction is new, -1 on refusal.
+ */
+static int
+check_replay(struct enroll *en, struct err *e)
+{
+	struct txn_row	txn = {0};
+	int		rc = -1;
+
+	if (store_txn_get(en->ctx->store, en->req.txid, &txn, e) == -1)
+		return e->code == ERR_NOT_FOUND ? (err_clear(e), 0) : -1;
+	if (strcmp(txn.key_hash, en->key_hash) != 0) {
+		err_set(e, ERR_BAD_REQUEST, "transactionID %s was used before"
+		    " with another key", en->req.txid);
+		goto out;
+	}
+	if (renews_txn(en, &txn)) {
+		rc = 0;		/* a new transaction under the same ID */
+		goto out;
+	}
+	switch (txn.state) {
+	case TXN_ISSUED:
+		if ((en->cert = load_cert(en->ctx, txn.serial, e)) != NULL)
+			rc = 1;
+		break;
+	case TXN_PENDING:
+		en->pending = 1;
+		rc = 1;
+		break;
+	case TXN_APPROVED:
+		rc = 0;		/* issue it now */
+		break;
+	case TXN_DENIED:
+		err_set(e, ERR_BAD_REQUEST, "the request was denied");
+		break;
+	}
+out:
+	txn_row_clear(&txn);
+	return rc;
+}
+
+/* Would a certificate for this CSR get the subject of old? */
+static int
+subject_matches(const struct profile_conf *p, X509_REQ *csr, X509 *old)
+{
+	X509_NAME	*subject = issue_subject(p, csr);
+	int		 same;
+
+	same = subject != NULL &&
+	    X509_NAME_cmp(subject, X509_get_subject_name(old)) == 0;
+	X509_NAME_free(subject);
+	return same;
+}
+
+/*
+ * Renewal: the request is signed by a currently valid certificate of
+ * ours (RenewalReq, or the PKCSReq many clients send); no challenge, but
+ * the subject must not change, and the configured window applies.
+ */
+static int
+check_renewal(struct enroll *en, struct err *e)
+{
+	struct cert_row	row = {0};
+	char		serial[SERIAL_HEX_MAX];
+	int		rc = -1, window = en->ctx->conf->renewal_window_days;
+	int64_t		now = (int64_t)time(NULL);
+
+	if (pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1 ||
+	    store_cert_get(en->ctx->store, serial, &row, e) == -1) {
+		err_set(e, ERR_BAD_CERT_ID, "renewal: the signing certificate"
+		    " is not in the store");
+		goto out;
+	}
+	if (row.status != CERT_VALID || row.not_after <= now) {
+		err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s is %s",
+		    serial, row.status != CERT_VALID ?
+		    cert_status_name(row.status) : "expired");
+		goto out;
+	}
+	if (window > 0 && row.not_after - now > (int64_t)window * 86400) {
+		err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s expires in"
+		    " more than %d days", serial, window);
+		goto out;
+	}
+	if (!subject_matches(en->p, en->req.csr, en->req.signer)) {
+		err_set(e, ERR_BAD_REQUEST, "renewal: the subject differs from"
+		    " certificate %s", serial);
+		goto out;
+	}
+	snprintf(en->renewal_of, sizeof(en->renewal_of), "%s", serial);
+	rc = 0;
+out:
+	cert_row_clear(&row);
+	return rc;
+}
+
+/* Records a request that waits for `scep-ca approve`. */
+static int
+record_pending(struct enroll *en, const char *consume, struct err *e)
+{
+	struct txn_row		 t = {0};
+	unsigned char		*der = NULL;
+	int			 n, rc = -1;
+
+	t.id = en->req.txid;
+	t.profile = (char *)en->p->name;
+	t.key_hash = en->key_hash;
+	t.renewal_of = en->renewal_of[0] ? en->renewal_of : NULL;
+	t.signer_hash = en->signer_hash;
+	t.subject = pki_name_text(X509_REQ_get_subject_name(en->req.csr));
+	if (t.subject == NULL || (n = i2d_X509_REQ(en->req.csr, &der)) <= 0 ||
+	    buf_set(&t.csr, der, (size_t)n) == -1)
+		err_set(e, ERR_NOMEM, "out of memory");
+	else if (store_txn_add_pending(en->ctx->store, &t,
+	    consume[0] ? consume : NULL, e) == 0) {
+		en->pending = 1;
+		rc = 0;
+	}
+	free(t.subject);
+	buf_free(&t.csr);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* Builds, signs and stores the certificate; retries a serial collision. */
+static int
+issue_cert(struct enroll *en, const char *consume, struct err *e)
+{
+	struct scep_ctx		*ctx = en->ctx;
+	struct cert_row		 row;
+	struct store_issue	 si = {0};
+	unsigned char		*csr = NULL;
+	int			 csr_len, i, rc = -1;
+	struct issue_params	 ip = {
+		.profile = en->p, .ca_cert = ca_cert(ctx->ca),
+		.validity_days = en->p->validity_days > 0 ?
+		    en->p->validity_days : ctx->conf->validity_days,
+		.public_url = ctx->public_url, .ca_name = ctx->conf->name,
+		.subject = en->renewal_of[0] ?
+		    X509_get_subject_name(en->req.signer) : NULL,
+	};
+
+	if ((csr_len = i2d_X509_REQ(en->req.csr, &csr)) <= 0)
+		return err_set_ossl(e, ERR_INTERNAL, "cannot encode the CSR");
+	for (i = 0; i < ISSUE_ATTEMPTS && rc == -1; i++) {
+		X509_free(en->cert);
+		ip.now = (int64_t)time(NULL);
+		if ((en->cert = issue_build(&ip, en->req.csr, e)) == NULL ||
+		    ca_sign_cert(ctx->ca, en->cert, e) == -1)
+			break;
+		if (row_from_cert(en->cert, en, &row) == -1) {
+			err_set(e, ERR_NOMEM, "out of memory");
+			break;
+		}
+		si = (struct store_issue){ .cert = &row, .txid = en->req.txid,
+		    .csr = csr, .csr_len = (size_t)csr_len,
+		    .challenge_hash = consume[0] ? consume : NULL,
+		    .renewal_of = en->renewal_of[0] ? en->renewal_of : NULL,
+		    .signer_hash = en->signer_hash[0] ? en->signer_hash : NULL,
+		    .actor = "scep", .now = row.issued_at };
+		rc = store_issue(ctx->store, &si, e);
+		cert_row_clear(&row);
+		if (rc == -1 && (e->code != ERR_EXISTS ||
+		    strstr(e->msg, STORE_DUPLICATE_KEY) == NULL))
+			break;
+	}
+	OPENSSL_free(csr);
+	if (rc == -1) {
+		X509_free(en->cert);
+		en->cert = NULL;
+	}
+	return rc;
+}
+
+/* PKCSReq and RenewalReq. */
+static int
+handle_csr(struct enroll *en, struct err *e)
+{
+	char	consume[65] = "";
+	int	renewal, seen;
+
+	if (en->req.nonce_len == 0)
+		return err_set(e, ERR_BAD_REQUEST, "the request has no"
+		    " senderNonce");
+	if (!EVP_PKEY_is_a(X509_get0_pubkey(en->req.signer), "RSA"))
+		return err_set(e, ERR_BAD_ALG, "the signer key is not RSA: the"
+		    " reply could not be encrypted to it");
+	if (pki_key_hash(X509_REQ_get_X509_PUBKEY(en->req.csr),
+	    en->key_hash) == -1 || pki_cert_thumbprint(en->req.signer, "SHA256",
+	    en->signer_hash, sizeof(en->signer_hash)) == -1)
+		return err_set_ossl(e, ERR_PARSE, "the CSR's key cannot be read");
+	if ((seen = check_replay(en, e)) != 0)
+		return seen > 0 ? 0 : -1;
+	if (policy_check_csr(en->p, en->req.csr, e) == -1)
+		return -1;
+	renewal = ca_issued(en->ctx->ca, en->req.signer);
+	if (en->req.type == SCEP_MSG_RENEWALREQ && !renewal)
+		return err_set(e, ERR_BAD_REQUEST, "a RenewalReq must be signed"
+		    " by a certificate this CA issued");
+	if (renewal) {
+		if (check_renewal(en, e) == -1)
+			return -1;
+	} else if (authorize_challenge(en->ctx, en->p, en->req.csr, consume,
+	    e) == -1)
+		return -1;
+	if (en->p->manual_approval && !renewal)
+		return record_pending(en, consume, e);
+	if (issue_cert(en, consume, e) == 0)
+		return 0;
+	/* The same request, answered meanwhile by another worker thread. */
+	if (e->code == ERR_EXISTS) {
+		err_clear(e);
+		if (check_replay(en, e) > 0)
+			return 0;
+		if (e->code == ERR_OK)
+			err_set(e, ERR_BAD_REQUEST, "transaction %s was answered"
+			    " meanwhile", en->req.txid);
+	}
+	return -1;
+}
+
+/* CertPoll (GetCertInitial): the state of a pending transaction. */
+static int
+handle_poll(struct enroll *en, struct err *e)
+{
+	struct txn_row		 txn = {0};
+	const unsigned char	*p;
+	int			 rc = -1;
+
+	if (store_txn_get(en->ctx->store, en->req.txid, &txn, e) == -1) {
+		if (e->code == ERR_NOT_FOUND)
+			err_set(e, ERR_BAD_CERT_ID, "no transaction %s",
+			    en->req.txid);
+		goto out;
+	}
+	snprintf(en->key_hash, sizeof(en->key_hash), "%s", txn.key_hash);
+	if (txn.renewal_of != NULL)
+		snprintf(en->renewal_of, sizeof(en->renewal_of), "%s",
+		    txn.renewal_of);
+	if (txn.state == TXN_APPROVED) {
+		p = txn.csr.data;
+		if ((en->req.csr = d2i_X509_REQ(NULL, &p, (long)txn.csr.len)) ==
+		    NULL) {
+			err_set_ossl(e, ERR_STORE, "the stored CSR is corrupt");
+			goto out;
+		}
+		rc = issue_cert(en, "", e);
+		goto out;
+	}
+	rc = check_replay(en, e) > 0 ? 0 : -1;
+out:
+	txn_row_clear(&txn);
+	return rc;
+}
+
+/* GetCert: a certificate of ours by issuer and serial. */
+static int
+handle_getcert(struct enroll *en, struct err *e)
+{
+	char	serial[SERIAL_HEX_MAX];
+
+	if (X509_NAME_cmp(en->req.issuer,
+	    X509_get_subject_name(ca_cert(en->ctx->ca))) != 0 ||
+	    pki_serial_text(en->req.serial, serial) == -1)
+		return err_set(e, ERR_BAD_CERT_ID, "not a certificate of this"
+		    " CA");
+	if ((en->cert = load_cert(en->ctx, serial, e)) == NULL) {
+		if (e->code == ERR_NOT_FOUND)
+			err_set(e, ERR_BAD_CERT_ID, "no certificate %s", serial);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the message through its handler; 0 SUCCESS/PENDING, -1 FAILURE. */
+static int
+dispatch(struct enroll *en, struct err *e)
+{
+	int	legacy = en->p->allow_legacy;
+
+	if (scep_req_verify(en->ctx->codec, &en->req, legacy, e) == -1)
+		return -1;
+	if (en->req.type == SCEP_MSG_GETCRL)
+		return err_set(e, ERR_UNSUPPORTED, "GetCRL: use the CRL"
+		    " distribution point");
+	if (scep_req_open(&en->req, en->ctx->ca, legacy, e) == -1)
+		return -1;
+	switch (en->req.type) {
+	case SCEP_MSG_PKCSREQ:
+	case SCEP_MSG_RENEWALREQ:
+		return handle_csr(en, e);
+	case SCEP_MSG_CERTPOLL:
+		return handle_poll(en, e);
+	case SCEP_MSG_GETCERT:
+		return handle_getcert(en, e);
+	default:
+		return err_set(e, ERR_UNSUPPORTED, "message type %d",
+		    en->req.type);
+	}
+}
+
+static void
+log_outcome(const struct enroll *en, const struct scep_rep *rep,
+    const struct err *why)
+{
+	char	txid[80], serial[SERIAL_HEX_MAX] = "", *subj = NULL;
+
+	log_safe(en->req.txid, txid, sizeof(txid));
+	if (rep->status == SCEP_STATUS_FAILURE) {
+		log_warn("scep", "profile=%s %s txid=%s refused: %s (failInfo %s)",
+		    en->p->name, scep_msg_type_name(en->req.type), txid, why->msg,
+		    err_fail_info_name(rep->fail_info));
+		return;
+	}
+	if (rep->status == SCEP_STATUS_PENDING) {
+		log_info("scep", "profile=%s %s txid=%s pending approval",
+		    en->p->name, scep_msg_type_name(en->req.type), txid);
+		return;
+	}
+	pki_serial_text(X509_get0_serialNumber(en->cert), serial);
+	subj = pki_name_text(X509_get_subject_name(en->cert));
+	log_info("scep", "profile=%s %s txid=%s %s serial=%s subject=%s%s%s",
+	    en->p->name, scep_msg_type_name(en->req.type), txid,
+	    en->req.type == SCEP_MSG_GETCERT ? "returned" : "issued", serial,
+	    subj ? subj : "?", en->renewal_of[0] ? " renewal_of=" : "",
+	    en->renewal_of);
+	free(subj);
+}
+
+int
+enroll_pkioperation(struct scep_ctx *ctx, const struct profile_conf *p,
+    const unsigned char *msg, size_t len, struct buf *reply, struct err *e)
+{
+	struct enroll	en = { .ctx = ctx, .p = p };
+	struct scep_rep	rep = { .status = SCEP_STATUS_SUCCESS };
+	struct err	why = {0};
+	int		rc = -1;
+
+	if (scep_req_parse(ctx->codec, msg, len, &en.req, e) == -1) {
+		log_warn("scep", "profile=%s unreadable pkiMessage: %s", p->name,
+		    e->msg);
+		goto out;
+	}
+	if (dispatch(&en, &why) == -1) {
+		rep.status = SCEP_STATUS_FAILURE;
+		rep.fail_info = err_fail_info(why.code);
+		if (rep.fail_info == SCEP_FAIL_NONE)	/* our own trouble */
+			rep.fail_info = SCEP_FAIL_BAD_REQUEST;
+		rep.fail_text = err_text(why.code);
+	} else if (en.pending)
+		rep.status = SCEP_STATUS_PENDING;
+	else
+		rep.cert = en.cert;
+	log_outcome(&en, &rep, &why);
+	rc = scep_rep_encode(ctx->codec, ctx->ca, &en.req, &rep, reply, e);
+out:
+	X509_free(en.cert);
+	scep_req_free(&en.req);
+	return rc;
+}

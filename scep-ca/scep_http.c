@@ -1,0 +1,371 @@
+/*
+ * scep_http.c - the HTTP face of scep-ca on libmicrohttpd: SCEP
+ * operations (RFC 8894 §4) on every profile path and any path ending in
+ * pkiclient.exe, /healthz and /ca.crt.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "encode.h"
+#include "log.h"
+#include "scep_http.h"
+
+/*
+ * The server.  ctx is shared read-only by MHD's worker threads; inflight
+ * counts requests being handled so that a stop can drain them.
+ */
+struct http_server {
+	struct MHD_Daemon	*mhd;
+	struct scep_ctx		*ctx;
+	size_t			 max_body;
+	atomic_int		 inflight;
+	struct http_route	 routes[HTTP_MAX_ROUTES];
+	int			 nroutes;
+};
+
+/* Per-request state, owned by MHD's *con_cls until completion. */
+struct request {
+	struct buf	body;
+	int		too_large;
+};
+
+static const char caps[] =
+	"POSTPKIOperation\nRenewal\nSHA-1\nSHA-256\nSHA-512\nAES\nDES3\n"
+	"SCEPStandard\n";
+
+/* Queues a response with a copy of the bytes.  Returns MHD's result. */
+static enum MHD_Result
+respond(struct MHD_Connection *conn, unsigned status, const char *type,
+    const void *data, size_t len)
+{
+	struct MHD_Response	*r;
+	enum MHD_Result		 ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)data,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result
+http_respond(struct MHD_Connection *conn, unsigned status, const char *type,
+    const void *data, size_t len)
+{
+	return respond(conn, status, type, data, len);
+}
+
+enum MHD_Result
+http_error(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+	char	line[512];
+	int	n = snprintf(line, sizeof(line), "%s\n", text);
+
+	return respond(conn, status, "text/plain; charset=utf-8", line,
+	    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* GET|POST ...?operation=PKIOperation: decode, run, answer a CertRep. */
+static enum MHD_Result
+do_pkioperation(struct http_server *s, struct MHD_Connection *conn,
+    const struct profile_conf *p, const char *method, struct request *rq)
+{
+	const char	*msg;
+	struct buf	 der = {0}, reply = {0};
+	struct err	 e = {0};
+	enum MHD_Result	 ret;
+
+	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+		if (rq->body.len == 0)
+			return http_error(conn, MHD_HTTP_BAD_REQUEST,
+			    "empty PKIOperation body");
+		if (buf_set(&der, rq->body.data, rq->body.len) == -1)
+			return MHD_NO;
+	} else {
+		msg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+		    "message");
+		if (msg == NULL || *msg == '\0')
+			return http_error(conn, MHD_HTTP_BAD_REQUEST,
+			    "PKIOperation by GET needs message=");
+		if (strlen(msg) > s->max_body * 4 / 3 + 8 ||
+		    b64_decode_lenient(&der, msg, strlen(msg)) == -1) {
+			buf_free(&der);
+			return http_error(conn, MHD_HTTP_BAD_REQUEST,
+			    "message= is not base64");
+		}
+	}
+	if (enroll_pkioperation(s->ctx, p, der.data, der.len, &reply, &e) == 0)
+		ret = respond(conn, MHD_HTTP_OK, "application/x-pki-message",
+		    reply.data, reply.len);
+	else
+		ret = http_error(conn, (unsigned)err_http_status(e.code), e.msg);
+	buf_free(&der);
+	buf_free(&reply);
+	return ret;
+}
+
+static enum MHD_Result
+do_getcacert(struct http_server *s, struct MHD_Connection *conn)
+{
+	struct buf	 out = {0};
+	struct err	 e = {0};
+	enum MHD_Result	 ret;
+
+	if (scep_ca_certs_encode(s->ctx->ca, &out, &e) == -1)
+		ret = http_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, e.msg);
+	else
+		ret = respond(conn, MHD_HTTP_OK, "application/x-x509-ca-ra-cert",
+		    out.data, out.len);
+	buf_free(&out);
+	return ret;
+}
+
+/* The SCEP operations of RFC 8894 §4 on a profile's path. */
+static enum MHD_Result
+do_scep(struct http_server *s, struct MHD_Connection *conn,
+    const struct profile_conf *p, const char *method, struct request *rq)
+{
+	const char	*op;
+
+	op = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	    "operation");
+	if (op == NULL)
+		return http_error(conn, MHD_HTTP_BAD_REQUEST, "missing"
+		    " operation=");
+	if (strcasecmp(op, "PKIOperation") == 0)
+		return do_pkioperation(s, conn, p, method, rq);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+		return http_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+	if (strcasecmp(op, "GetCACaps") == 0)
+		return respond(conn, MHD_HTTP_OK, "text/plain", caps,
+		    sizeof(caps) - 1);
+	if (strcasecmp(op, "GetCACert") == 0)
+		return do_getcacert(s, conn);
+	return http_error(conn, MHD_HTTP_BAD_REQUEST, "unknown operation");
+}
+
+static enum MHD_Result
+do_ca_cert(struct http_server *s, struct MHD_Connection *conn)
+{
+	unsigned char	*der = NULL;
+	int		 n;
+	enum MHD_Result	 ret;
+
+	if ((n = i2d_X509(ca_cert(s->ctx->ca), &der)) <= 0)
+		return http_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "cannot encode the CA certificate");
+	ret = respond(conn, MHD_HTTP_OK, "application/pkix-cert", der,
+	    (size_t)n);
+	OPENSSL_free(der);
+	return ret;
+}
+
+/* Chooses what answers the request. */
+static enum MHD_Result
+route(struct http_server *s, struct MHD_Connection *conn, const char *url,
+    const char *method, struct request *rq)
+{
+	const struct profile_conf	*p;
+	struct err			 e = {0};
+	int				 i;
+
+	if (rq->too_large)
+		return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large");
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return http_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "only GET and POST");
+	if ((p = conf_profile_for_path(s->ctx->conf, url)) != NULL)
+		return do_scep(s, conn, p, method, rq);
+	for (i = 0; i < s->nroutes; i++)
+		if (strncmp(url, s->routes[i].prefix,
+		    strlen(s->routes[i].prefix)) == 0)
+			return s->routes[i].fn(s->routes[i].arg, conn, url,
+			    method, rq->body.data, rq->body.len);
+	if (strcmp(url, "/healthz") == 0) {
+		if (store_ping(s->ctx->store, &e) == -1)
+			return http_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, e.msg);
+		return respond(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
+	}
+	if (strcmp(url, "/ca.crt") == 0)
+		return do_ca_cert(s, conn);
+	return http_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
+}
+
+/* Collects the body (bounded by max_body), then routes. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct http_server	*s = cls;
+	struct request		*rq = *con_cls;
+	const char		*cl;
+
+	(void)version;
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		atomic_fetch_add(&s->inflight, 1);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->max_body)
+			rq->too_large = 1;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!rq->too_large && rq->body.len + *upload_size > s->max_body)
+			rq->too_large = 1;
+		if (!rq->too_large &&
+		    buf_append(&rq->body, upload, *upload_size) == -1)
+			return MHD_NO;
+		*upload_size = 0;	/* consumed (or dropped when too large) */
+		return MHD_YES;
+	}
+	return route(s, conn, url, method, rq);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode code)
+{
+	struct http_server	*s = cls;
+	struct request		*rq = *con_cls;
+
+	(void)conn;
+	(void)code;
+	if (rq == NULL)
+		return;
+	buf_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	line[512];
+	size_t	n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	log_warn("http", "%s", line);
+}
+
+int
+http_parse_listen(const char *listen, struct sockaddr_storage *ss,
+    struct err *e)
+{
+	struct addrinfo	 hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+			    .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char		 host[256];
+	const char	*colon = strrchr(listen, ':');
+	size_t		 hlen;
+
+	if (colon == NULL || colon == listen || colon[1] == '\0')
+		return err_set(e, ERR_CONFIG, "listen address '%s' is not"
+		    " HOST:PORT", listen);
+	hlen = (size_t)(colon - listen);
+	if (listen[0] == '[' && hlen >= 2 && listen[hlen - 1] == ']') {
+		listen++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return err_set(e, ERR_CONFIG, "listen address too long");
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
+		return err_set(e, ERR_CONFIG, "listen address '%s' is not a"
+		    " numeric HOST:PORT", listen);
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+struct http_server *
+http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
+    struct err *e)
+{
+	const struct scep_conf	*conf = ctx->conf;
+	struct http_server	*s;
+	struct sockaddr_storage	 ss;
+	unsigned int		 threads, flags;
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (http_parse_listen(conf->listen, &ss, e) == -1)
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	s->ctx = ctx;
+	s->max_body = (size_t)conf->max_body;
+	atomic_init(&s->inflight, 0);
+	if (nroutes > HTTP_MAX_ROUTES)
+		nroutes = HTTP_MAX_ROUTES;
+	if (nroutes > 0)
+		memcpy(s->routes, routes, sizeof(*routes) * (size_t)nroutes);
+	s->nroutes = nroutes;
+	threads = conf->threads > 0 ? (unsigned)conf->threads :
+	    (unsigned)(ncpu > 0 ? ncpu : 2);
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)conf->timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)256,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		err_set(e, ERR_IO, "http: cannot listen on %s (%s)",
+		    conf->listen, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	log_info("http", "listening on %s with %u threads", conf->listen,
+	    threads);
+	return s;
+}
+
+void
+http_stop(struct http_server *s, int drain_seconds)
+{
+	struct timespec	pause = { 0, 20 * 1000 * 1000 };
+	int		i;
+
+	if (s == NULL)
+		return;
+	/* Stop accepting, let requests in progress finish, then close. */
+	MHD_quiesce_daemon(s->mhd);
+	for (i = 0; i < drain_seconds * 50 && atomic_load(&s->inflight) > 0; i++)
+		nanosleep(&pause, NULL);
+	if (atomic_load(&s->inflight) > 0)
+		log_warn("http", "%d requests still running at shutdown",
+		    atomic_load(&s->inflight));
+	MHD_stop_daemon(s->mhd);
+	free(s);
+}

@@ -1,0 +1,61 @@
+/*
+ * scep_http.h - scep-ca's HTTP server (libmicrohttpd, a thread pool).
+ *
+ * SCEP profiles are routed by path (config.h); other services (CRL,
+ * OCSP...) register a route by path prefix.  A route's handler runs on a
+ * worker thread and must be thread-safe.
+ */
+#ifndef SCEPCA_SCEP_HTTP_H
+#define SCEPCA_SCEP_HTTP_H
+
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "enroll.h"
+#include "err.h"
+
+#define HTTP_MAX_ROUTES	8
+
+/* Answers one request (GET or POST; body may be empty). */
+typedef enum MHD_Result (*http_route_fn)(void *arg,
+    struct MHD_Connection *conn, const char *url, const char *method,
+    const unsigned char *body, size_t body_len);
+
+struct http_route {
+	const char	*prefix;	/* "/crl/", "/ocsp" */
+	http_route_fn	 fn;
+	void		*arg;
+};
+
+struct http_server;
+
+/*
+ * Starts listening on conf->listen with conf->threads workers (0: one per
+ * CPU).  routes (copied) add paths beside the SCEP profiles.  NULL with e
+ * set when the address cannot be used.
+ */
+struct http_server	*http_start(struct scep_ctx *ctx,
+			    const struct http_route *routes, int nroutes,
+			    struct err *e);
+
+/*
+ * Stops accepting, waits up to drain_seconds for requests in progress,
+ * then stops and frees.  Accepts NULL.
+ */
+void			 http_stop(struct http_server *s, int drain_seconds);
+
+/* Parses "HOST:PORT" / "[v6]:PORT" (numeric only). */
+int			 http_parse_listen(const char *listen,
+			    struct sockaddr_storage *ss, struct err *e);
+
+/* Queues a response with a copy of the bytes and no-store caching. */
+enum MHD_Result		 http_respond(struct MHD_Connection *conn,
+			    unsigned status, const char *type,
+			    const void *data, size_t len);
+
+/* Queues a one-line text/plain error. */
+enum MHD_Result		 http_error(struct MHD_Connection *conn,
+			    unsigned status, const char *text);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * scep_msg_int.h - internals shared by scep_msg.c (requests) and
+ * scep_rep.c (replies).
+ */
+#ifndef SCEPCA_SCEP_MSG_INT_H
+#define SCEPCA_SCEP_MSG_INT_H
+
+#include <openssl/pkcs7.h>
+
+/* SCEP signed attributes, RFC 8894 §3.2.1. */
+enum scep_attr {
+	SCEP_ATTR_MESSAGE_TYPE,
+	SCEP_ATTR_PKI_STATUS,
+	SCEP_ATTR_FAIL_INFO,
+	SCEP_ATTR_SENDER_NONCE,
+	SCEP_ATTR_RECIPIENT_NONCE,
+	SCEP_ATTR_TRANSACTION_ID,
+	SCEP_ATTR_FAIL_INFO_TEXT,
+	SCEP_ATTR__COUNT
+};
+
+/* Ownership: the OIDs are owned by the codec. */
+struct scep_codec {
+	ASN1_OBJECT	*oid[SCEP_ATTR__COUNT];
+};
+
+/* The first signerInfo of a SignedData (borrowed), or NULL. */
+PKCS7_SIGNER_INFO	*scep_signer_info(PKCS7 *p7);
+
+/* The eContent of a SignedData (borrowed), or NULL. */
+const ASN1_OCTET_STRING	*scep_content(PKCS7 *p7);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * pki.h - small X.509 helpers both binaries use: names as text, digests,
+ * serials, key generation, PEM files.  All functions are thread-safe.
+ */
+#ifndef BUNDLE_PKI_H
+#define BUNDLE_PKI_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "encode.h"
+#include "err.h"
+
+/* Name in RFC 2253 form ("CN=a,O=b"), malloc'd; NULL when out of memory. */
+char		*pki_name_text(const X509_NAME *name);
+
+/*
+ * Parses "CN=a,O=b" (RFC 4514 order, most significant last... as openssl
+ * prints with -nameopt RFC2253) or the OpenSSL "/O=b/CN=a" form into a new
+ * X509_NAME.  Values are UTF8String.  NULL with e set on bad input.
+ */
+X509_NAME	*pki_name_parse(const char *s, struct err *e);
+
+/* Lower-case hex digest of a certificate's DER (sha1 or sha256). */
+int		 pki_cert_thumbprint(X509 *x, const char *mdname, char *out,
+		    size_t outlen);
+
+/* Lower-case hex SHA-256 of the SubjectPublicKeyInfo. */
+int		 pki_key_hash(const X509_PUBKEY *spki, char out[65]);
+
+/* Canonical upper-case hex of an ASN1_INTEGER serial. */
+int		 pki_serial_text(const ASN1_INTEGER *serial, char out[SERIAL_HEX_MAX]);
+
+/* Subject alternative names as text ("DNS:a, URI:b, othername: UPN::c"). */
+char		*pki_san_text(X509 *x);
+
+/* Generates a key from "rsa:BITS", "ec:p256" or "ec:p384". */
+EVP_PKEY	*pki_keygen(const char *spec, struct err *e);
+
+/* "RSA-3072", "EC-P-256"... for logs; writes into out. */
+void		 pki_key_describe(const EVP_PKEY *key, char *out, size_t len);
+
+/*
+ * Write PEM files atomically (temp file + rename): a certificate (0644),
+ * or a PKCS#8 private key (0600), encrypted with AES-256-CBC when
+ * passphrase is not NULL.
+ */
+int		 pki_write_cert(const char *path, X509 *x, struct err *e);
+int		 pki_write_key(const char *path, EVP_PKEY *key,
+		    const char *passphrase, struct err *e);
+
+/*
+ * Reads a PEM (or DER) certificate; text before the PEM block is skipped.
+ */
+X509		*pki_read_cert(const char *path, struct err *e);
+
+/* Reads every certificate in a PEM file (at least one). */
+STACK_OF(X509)	*pki_read_certs(const char *path, struct err *e);
+
+/*
+ * Reads a private key.  When the file is encrypted, passphrase (may be
+ * NULL) unlocks it.  With require_private_mode, refuses a file that group
+ * or others may read.
+ */
+EVP_PKEY	*pki_read_key(const char *path, const char *passphrase,
+		    int require_private_mode, struct err *e);
+
+/* Returns 0 when path's mode gives nothing to group or others. */
+int		 pki_check_private_mode(const char *path, struct err *e);
+
+/* Writes a whole file atomically with the given mode. */
+int		 file_write_atomic(const char *path, const void *p, size_t n,
+		    int mode, struct err *e);
+
+#endif

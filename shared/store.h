@@ -1,0 +1,224 @@
+/*
+ * store.h - the certificate store: one SQLite file in WAL mode.
+ *
+ * Tables (schema versioned by PRAGMA user_version, migrated on open):
+ * certificates, transactions, challenges, audit, meta; later migrations add
+ * what the sync jobs need.  Writers use transactions; a certificate row is
+ * committed before the reply that carries it leaves.
+ *
+ * Thread-safety: a struct store may be shared by any number of threads.
+ * Each thread gets its own SQLite connection (and prepared statements) on
+ * first use, so calls from different threads never share a connection.
+ */
+#ifndef BUNDLE_STORE_H
+#define BUNDLE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "encode.h"
+#include "err.h"
+
+struct store;
+
+/* In an ERR_EXISTS message when a primary key (a serial) was taken. */
+#define STORE_DUPLICATE_KEY	"duplicate key"
+
+#define STORE_RDONLY	0x01	/* open read-only (the RADIUS module) */
+#define STORE_CREATE	0x02	/* create the file and schema if missing */
+
+enum cert_status {
+	CERT_VALID = 0,
+	CERT_REVOKED,
+	CERT_HOLD,
+};
+
+/* CRL reason codes, RFC 5280 §5.3.1. */
+enum crl_reason {
+	REASON_UNSPECIFIED = 0,
+	REASON_KEY_COMPROMISE = 1,
+	REASON_CA_COMPROMISE = 2,
+	REASON_AFFILIATION_CHANGED = 3,
+	REASON_SUPERSEDED = 4,
+	REASON_CESSATION_OF_OPERATION = 5,
+	REASON_CERTIFICATE_HOLD = 6,
+	REASON_REMOVE_FROM_CRL = 8,
+	REASON_PRIVILEGE_WITHDRAWN = 9,
+	REASON_AA_COMPROMISE = 10,
+};
+
+/*
+ * One row of `certificates`.  Strings are owned (malloc'd) and freed by
+ * cert_row_clear(); a zeroed struct is empty.
+ */
+struct cert_row {
+	char		 serial[SERIAL_HEX_MAX];	/* canonical hex */
+	char		*issuer;		/* RFC 2253 */
+	char		*subject;		/* RFC 2253 */
+	char		*san;			/* "URI:..., DNS:..." text */
+	char		*entra_device_id;
+	char		*intune_device_id;
+	char		*upn;
+	int64_t		 not_before, not_after, issued_at;
+	enum cert_status status;
+	int64_t		 revoked_at;		/* 0 when valid */
+	int		 reason;		/* enum crl_reason, -1 none */
+	char		*status_source;		/* admin, entra, intune */
+	char		 sha1[41], sha256[65];	/* lower-case hex thumbprints */
+	struct buf	 der;
+	char		*profile;
+	char		*transaction_id;
+	char		*key_hash;		/* hex SHA-256 of the SPKI */
+	char		*renewed_from;		/* serial, or NULL */
+};
+
+void	cert_row_clear(struct cert_row *row);
+
+enum txn_state {
+	TXN_PENDING = 0,
+	TXN_APPROVED,
+	TXN_ISSUED,
+	TXN_DENIED,
+};
+
+/* One row of `transactions` (SCEP transactionID state). */
+struct txn_row {
+	char		*id;
+	char		*profile;
+	enum txn_state	 state;
+	struct buf	 csr;		/* DER PKCS#10 */
+	char		*key_hash;
+	char		*subject;
+	char		 serial[SERIAL_HEX_MAX];	/* "" until issued */
+	int64_t		 created_at, updated_at;
+	char		*renewal_of;	/* serial of the signer cert, or NULL */
+	char		*signer_hash;	/* hex SHA-256 of the request's signer */
+};
+
+void	txn_row_clear(struct txn_row *row);
+
+/*
+ * Opens (and with STORE_CREATE creates and migrates) the store at path.
+ * Returns the store, or NULL with e set.
+ */
+struct store	*store_open(const char *path, int flags, struct err *e);
+
+/* Closes every per-thread connection.  Accepts NULL. */
+void		 store_close(struct store *st);
+
+/* The file the store was opened from (borrowed). */
+const char	*store_path(const struct store *st);
+
+/* Schema version of the open file. */
+int		 store_schema_version(struct store *st, struct err *e);
+
+/* Cheap liveness check for /healthz.  Returns 0 or -1. */
+int		 store_ping(struct store *st, struct err *e);
+
+/* What store_issue() records in one transaction. */
+struct store_issue {
+	const struct cert_row	*cert;
+	const char		*txid;		/* SCEP transactionID */
+	const unsigned char	*csr;		/* DER */
+	size_t			 csr_len;
+	const char		*challenge_hash; /* one-time challenge to consume */
+	const char		*renewal_of;	/* serial renewed, or NULL */
+	const char		*signer_hash;	/* of the request's signer cert */
+	const char		*actor;		/* for the audit row */
+	int64_t			 now;
+};
+
+/*
+ * Records an issued certificate: consumes the one-time challenge (when
+ * given; ERR_BAD_CHALLENGE if it is unknown, used or expired), inserts the
+ * certificate (ERR_EXISTS on a duplicate serial), marks the transaction
+ * issued and writes an audit row, all in one SQLite transaction that is
+ * committed (durably) before this returns 0.  On -1 nothing is changed.
+ */
+int	store_issue(struct store *st, const struct store_issue *in, struct err *e);
+
+/*
+ * Looks a certificate up by serial (any case, colons allowed).  Returns 0,
+ * or -1 with ERR_NOT_FOUND or another error.
+ */
+int	store_cert_get(struct store *st, const char *serial, struct cert_row *out,
+	    struct err *e);
+
+/* Looks a certificate up by its SHA-256 thumbprint (lower-case hex). */
+int	store_cert_get_by_sha256(struct store *st, const char *sha256,
+	    struct cert_row *out, struct err *e);
+
+/* Called by store_cert_list() for each row; return non-zero to stop. */
+typedef int (*store_cert_fn)(void *arg, const struct cert_row *row);
+
+/*
+ * Lists certificates in issue order.  status < 0 lists all, otherwise only
+ * that status.  Rows carry no DER (der.len == 0) to keep listing cheap.
+ */
+int	store_cert_list(struct store *st, int status, store_cert_fn fn, void *arg,
+	    struct err *e);
+
+/*
+ * Changes a certificate's status.  CERT_REVOKED needs a reason; CERT_HOLD
+ * records REASON_CERTIFICATE_HOLD; CERT_VALID releases a hold (refused with
+ * ERR_BAD_REQUEST for a certificate that is revoked, not held, unless
+ * force).  Writes an audit row with actor.  Returns 0 or -1.  *changed (may
+ * be NULL) tells whether the row changed.
+ */
+int	store_cert_set_status(struct store *st, const char *serial,
+	    enum cert_status status, int reason, const char *actor, int force,
+	    int *changed, struct err *e);
+
+/* Reads a transaction by SCEP transactionID.  ERR_NOT_FOUND if none. */
+int	store_txn_get(struct store *st, const char *txid, struct txn_row *out,
+	    struct err *e);
+
+/*
+ * Records a new pending transaction (manual approval), consuming the
+ * one-time challenge challenge_hash (may be NULL) in the same transaction.
+ * ERR_EXISTS if the transactionID is known, ERR_BAD_CHALLENGE if the
+ * challenge cannot be consumed.
+ */
+int	store_txn_add_pending(struct store *st, const struct txn_row *row,
+	    const char *challenge_hash, struct err *e);
+
+/*
+ * Moves a pending transaction to approved or denied (admin decision).
+ * ERR_NOT_FOUND / ERR_BAD_REQUEST when it is not pending.
+ */
+int	store_txn_decide(struct store *st, const char *txid, enum txn_state to,
+	    const char *actor, struct err *e);
+
+/* Adds a one-time challenge by its hash (hex SHA-256). */
+int	store_challenge_add(struct store *st, const char *hash, const char *profile,
+	    int64_t expires_at, struct err *e);
+
+/*
+ * Tells whether a one-time challenge could be consumed now (exists, unused,
+ * unexpired, for this profile).  Returns 1 yes, 0 no, -1 error.
+ */
+int	store_challenge_usable(struct store *st, const char *hash,
+	    const char *profile, struct err *e);
+
+/* Appends an audit row. */
+int	store_audit(struct store *st, const char *actor, const char *action,
+	    const char *object, const char *detail, struct err *e);
+
+/* Counts certificates (status < 0: all).  Returns the count or -1. */
+int64_t	store_cert_count(struct store *st, int status, struct err *e);
+
+/* Reads/writes a value in `meta`.  get: ERR_NOT_FOUND when absent. */
+int	store_meta_get(struct store *st, const char *key, struct buf *out,
+	    struct err *e);
+int	store_meta_set(struct store *st, const char *key, const char *value,
+	    struct err *e);
+
+const char	*cert_status_name(enum cert_status s);
+const char	*txn_state_name(enum txn_state s);
+
+/* Parses a CRL reason name ("keyCompromise", ...) or number.  -1 if bad. */
+int		 crl_reason_parse(const char *s);
+const char	*crl_reason_name(int reason);
+
+#endif

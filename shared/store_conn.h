@@ -1,0 +1,78 @@
+/*
+ * store_conn.h - per-thread SQLite connections and prepared statements,
+ * shared by the store's source files (not part of the public API).
+ */
+#ifndef BUNDLE_STORE_CONN_H
+#define BUNDLE_STORE_CONN_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "store.h"
+
+enum store_stmt_id {
+	STMT_CERT_GET,
+	STMT_CERT_GET_SHA256,
+	STMT_CERT_LIST,
+	STMT_CERT_COUNT,
+	STMT_CERT_INSERT,
+	STMT_CERT_SET_STATUS,
+	STMT_TXN_GET,
+	STMT_TXN_UPSERT_ISSUED,
+	STMT_TXN_INSERT_PENDING,
+	STMT_TXN_DECIDE,
+	STMT_CHALLENGE_ADD,
+	STMT_CHALLENGE_USABLE,
+	STMT_CHALLENGE_CONSUME,
+	STMT_AUDIT,
+	STMT_META_GET,
+	STMT_META_SET,
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT__COUNT
+};
+
+/* One thread's connection; owned by the store's list. */
+struct store_conn {
+	struct store		*store;
+	sqlite3			*db;
+	sqlite3_stmt		*stmt[STMT__COUNT];	/* lazily prepared */
+	struct store_conn	*next;
+};
+
+/* The calling thread's connection (opened on first use), or NULL. */
+struct store_conn	*store_conn_get(struct store *st, struct err *e);
+
+/* The prepared statement id on c (prepared on first use), or NULL. */
+sqlite3_stmt		*store_stmt(struct store_conn *c, enum store_stmt_id id,
+			    struct err *e);
+
+/* Resets a statement and its bindings for the next use.  Accepts NULL. */
+void			 store_stmt_done(sqlite3_stmt *s);
+
+/* BEGIN IMMEDIATE; and COMMIT (commit != 0) or ROLLBACK. */
+int			 store_begin(struct store_conn *c, struct err *e);
+int			 store_end(struct store_conn *c, int commit, struct err *e);
+
+/* Fills e from the connection's last error; ERR_EXISTS for constraints. */
+int			 store_sql_err(struct store_conn *c, struct err *e,
+			    const char *what);
+
+int64_t			 store_now(void);
+char			*store_col_strdup(sqlite3_stmt *s, int col);
+void			 store_col_copy(sqlite3_stmt *s, int col, char *out,
+			    size_t size);
+
+/* Inserts a certificate row inside the caller's transaction. */
+int			 store_cert_insert(struct store_conn *c,
+			    const struct cert_row *r, struct err *e);
+
+/* Appends an audit row inside the caller's transaction. */
+int			 store_audit_in(struct store_conn *c, int64_t at,
+			    const char *actor, const char *action,
+			    const char *object, const char *detail, struct err *e);
+
+#endif

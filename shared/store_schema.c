@@ -1,0 +1,91 @@
+/*
+ * store_schema.c - the store's schema as an ordered list of migrations.
+ *
+ * Migration N brings a file from user_version N-1 to N.  Append new
+ * migrations at the end; never edit one that has shipped.
+ */
+#include <stddef.h>
+
+#include "store_int.h"
+
+static const char *const migrations[] = {
+	/* 1: certificates, SCEP transactions, one-time challenges, audit. */
+	"CREATE TABLE certificates ("
+	"  serial TEXT PRIMARY KEY NOT NULL,"
+	"  issuer TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  san TEXT NOT NULL DEFAULT '',"
+	"  entra_device_id TEXT,"
+	"  intune_device_id TEXT,"
+	"  upn TEXT,"
+	"  not_before INTEGER NOT NULL,"
+	"  not_after INTEGER NOT NULL,"
+	"  issued_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'valid'"
+	"    CHECK (status IN ('valid', 'revoked', 'hold')),"
+	"  revoked_at INTEGER,"
+	"  reason INTEGER,"
+	"  status_source TEXT,"
+	"  sha1 TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL UNIQUE,"
+	"  der BLOB NOT NULL,"
+	"  profile TEXT NOT NULL,"
+	"  transaction_id TEXT,"
+	"  key_hash TEXT NOT NULL,"
+	"  renewed_from TEXT"
+	");"
+	"CREATE INDEX certificates_entra ON certificates(entra_device_id)"
+	"  WHERE entra_device_id IS NOT NULL;"
+	"CREATE INDEX certificates_intune ON certificates(intune_device_id)"
+	"  WHERE intune_device_id IS NOT NULL;"
+	"CREATE INDEX certificates_upn ON certificates(upn) WHERE upn IS NOT NULL;"
+	"CREATE INDEX certificates_not_valid ON certificates(status)"
+	"  WHERE status <> 'valid';"
+	"CREATE TABLE transactions ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  profile TEXT NOT NULL,"
+	"  state TEXT NOT NULL"
+	"    CHECK (state IN ('pending', 'approved', 'issued', 'denied')),"
+	"  csr BLOB NOT NULL,"
+	"  key_hash TEXT NOT NULL,"
+	"  signer_hash TEXT,"
+	"  subject TEXT NOT NULL,"
+	"  serial TEXT REFERENCES certificates(serial),"
+	"  renewal_of TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE challenges ("
+	"  hash TEXT PRIMARY KEY NOT NULL,"
+	"  profile TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER"
+	");"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  value TEXT"
+	");",
+};
+
+const char *
+store_migration(int version)
+{
+	if (version < 1 || (size_t)version > sizeof(migrations) / sizeof(migrations[0]))
+		return NULL;
+	return migrations[version - 1];
+}
+
+int
+store_schema_latest(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
