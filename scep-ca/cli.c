@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/provider.h>
 
 #include "cli.h"
 #include "pki.h"
@@ -97,5 +98,19 @@ cli_help(int argc, char **argv, const char *usage)
 			return 1;
 		}
 	}
+	return 0;
+}
+
+int
+cli_load_legacy(struct err *e)
+{
+	/*
+	 * Loading one provider explicitly disables the implicit default, so
+	 * both are loaded.  They stay loaded until the process exits.
+	 */
+	if (OSSL_PROVIDER_load(NULL, "legacy") == NULL ||
+	    OSSL_PROVIDER_load(NULL, "default") == NULL)
+		return err_set_ossl(e, ERR_CONFIG, "OpenSSL's legacy provider"
+		    " (needed for DES and MD5) cannot be loaded");
 	return 0;
 }

@@ -19,6 +19,7 @@ int	cmd_revoke(int argc, char **argv, struct err *e);
 int	cmd_unrevoke(int argc, char **argv, struct err *e);
 int	cmd_approve(int argc, char **argv, struct err *e);
 int	cmd_deny(int argc, char **argv, struct err *e);
+int	cmd_inspect(int argc, char **argv, struct err *e);
 
 /* Loads DIR's configuration and opens its store for writing. */
 int	cli_open(const char *dir, struct scep_conf *conf, struct store **st,
@@ -31,6 +32,12 @@ int	cli_open(const char *dir, struct scep_conf *conf, struct store **st,
  */
 int	cli_passphrase(const char *file, char **out, struct err *e);
 void	cli_passphrase_free(char *p);
+
+/*
+ * Loads OpenSSL's legacy provider (single DES, MD5) next to the default
+ * one, for the life of the process.  Returns 0 or -1.
+ */
+int	cli_load_legacy(struct err *e);
 
 /* Parses a duration: "90", "90s", "15m", "1h", "7d".  -1 if bad. */
 long	cli_duration(const char *s);

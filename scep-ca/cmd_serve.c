@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/provider.h>
-
 #include "ca.h"
 #include "cli.h"
 #include "enroll.h"
@@ -30,7 +28,6 @@ struct serve {
 	struct scep_ctx		 ctx;
 	struct http_server	*http;
 	char			*public_url;
-	OSSL_PROVIDER		*legacy, *deflt;
 };
 
 static void
@@ -40,10 +37,6 @@ serve_free(struct serve *sv)
 	scep_codec_free(sv->ctx.codec);
 	ca_free(sv->ctx.ca);
 	store_close(sv->ctx.store);
-	if (sv->legacy != NULL)
-		OSSL_PROVIDER_unload(sv->legacy);
-	if (sv->deflt != NULL)
-		OSSL_PROVIDER_unload(sv->deflt);
 	free(sv->public_url);
 	conf_free(&sv->conf);
 }
@@ -58,11 +51,8 @@ load_legacy(struct serve *sv, struct err *e)
 		want |= sv->conf.profiles[i].allow_legacy;
 	if (!want)
 		return 0;
-	/* Loading one provider explicitly disables the implicit default. */
-	if ((sv->legacy = OSSL_PROVIDER_load(NULL, "legacy")) == NULL ||
-	    (sv->deflt = OSSL_PROVIDER_load(NULL, "default")) == NULL)
-		return err_set_ossl(e, ERR_CONFIG, "allow_legacy needs OpenSSL's"
-		    " legacy provider");
+	if (cli_load_legacy(e) == -1)
+		return -1;
 	log_warn("serve", "legacy algorithms (DES, MD5) are allowed by a"
 	    " profile");
 	return 0;

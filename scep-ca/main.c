@@ -22,6 +22,7 @@ static const struct {
 	{ "unrevoke", cmd_unrevoke, "release a certificate on hold" },
 	{ "approve", cmd_approve, "approve a pending request" },
 	{ "deny", cmd_deny, "deny a pending request" },
+	{ "inspect", cmd_inspect, "decode a pkiMessage with the CA's keys" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

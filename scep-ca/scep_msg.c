@@ -13,6 +13,7 @@
 #include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 
 #include "scep_msg.h"
 #include "scep_msg_int.h"
@@ -336,6 +337,48 @@ check_message_digest(const struct scep_req *req, PKCS7_SIGNER_INFO *si,
 }
 
 /*
+ * RSA signatures whose DigestInfo omits the NULL parameters (old Java
+ * clients do) fail OpenSSL's byte-wise comparison: recover the DigestInfo
+ * and compare algorithm and digest instead.  Returns 1 when it matches.
+ */
+static int
+rsa_digestinfo_matches(EVP_PKEY *key, const EVP_MD *md,
+    const ASN1_OCTET_STRING *sig, const unsigned char *tbs, size_t tbs_len)
+{
+	EVP_PKEY_CTX		*pctx = NULL;
+	X509_SIG		*di = NULL;
+	const X509_ALGOR	*alg;
+	const ASN1_OCTET_STRING	*dig;
+	const unsigned char	*p;
+	unsigned char		 rec[1024], d[EVP_MAX_MD_SIZE];
+	unsigned int		 dlen;
+	size_t			 rlen = sizeof(rec);
+	int			 ok = 0;
+
+	if (!EVP_PKEY_is_a(key, "RSA") ||
+	    (pctx = EVP_PKEY_CTX_new(key, NULL)) == NULL ||
+	    EVP_PKEY_verify_recover_init(pctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_verify_recover(pctx, rec, &rlen, sig->data,
+	    (size_t)sig->length) != 1)
+		goto out;
+	p = rec;
+	if ((di = d2i_X509_SIG(NULL, &p, (long)rlen)) == NULL || p != rec + rlen)
+		goto out;
+	X509_SIG_get0(di, &alg, &dig);
+	if (OBJ_obj2nid(alg->algorithm) != EVP_MD_get_type(md) ||
+	    (alg->parameter != NULL && alg->parameter->type != V_ASN1_NULL) ||
+	    !EVP_Digest(tbs, tbs_len, d, &dlen, md, NULL))
+		goto out;
+	ok = (unsigned)dig->length == dlen && memcmp(dig->data, d, dlen) == 0;
+out:
+	X509_SIG_free(di);
+	EVP_PKEY_CTX_free(pctx);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
  * Verifies the signature over the signed attributes.  They are encoded
  * in the order received (PKCS7_ATTR_VERIFY keeps it): some clients sign
  * an unsorted SET and the signature covers the bytes they sent.
@@ -357,14 +400,18 @@ check_signature(const struct scep_req *req, PKCS7_SIGNER_INFO *si,
 		goto out;
 	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) != 1 ||
-	    EVP_DigestVerify(ctx, si->enc_digest->data,
-	    (size_t)si->enc_digest->length, abuf, (size_t)alen) != 1) {
-		err_set_ossl(e, ERR_BAD_SIGNATURE, "scep: the signature does"
-		    " not verify");
-		goto out;
-	}
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) != 1)
+		goto bad;
+	if (EVP_DigestVerify(ctx, si->enc_digest->data,
+	    (size_t)si->enc_digest->length, abuf, (size_t)alen) != 1 &&
+	    !rsa_digestinfo_matches(key, md, si->enc_digest, abuf, (size_t)alen))
+		goto bad;
+	ERR_clear_error();
 	rc = 0;
+	goto out;
+bad:
+	err_set_ossl(e, ERR_BAD_SIGNATURE, "scep: the signature does not"
+	    " verify");
 out:
 	OPENSSL_free(abuf);
 	EVP_MD_CTX_free(ctx);

@@ -135,3 +135,24 @@ start_ca() {
 stop_ca() {
 	stop_pid "$CA_PID"
 }
+
+# certrep_status FILE: prints "STATUS FAILINFO" of a CertRep (DER), read
+# with the openssl CLI: "0 -" for SUCCESS, "2 1" for FAILURE badMessageCheck.
+certrep_status() {
+	openssl cms -inform DER -in "$1" -cmsout -print 2>/dev/null | awk '
+		/object: .*2\.16\.840\.1\.113733\.1\.9\.3\)/ { want = "status" }
+		/object: .*2\.16\.840\.1\.113733\.1\.9\.4\)/ { want = "fail" }
+		/PRINTABLESTRING:/ && want != "" {
+			sub(/.*PRINTABLESTRING:/, "")
+			v[want] = $0; want = ""
+		}
+		END { print (v["status"] == "" ? "none" : v["status"]), \
+		    (v["fail"] == "" ? "-" : v["fail"]) }'
+}
+
+# scep_post URL FILE OUT: POSTs a pkiMessage; prints the HTTP status.
+scep_post() {
+	curl -s -o "$3" -w '%{http_code}' --data-binary @"$2" \
+	    -H 'Content-Type: application/x-pki-message' \
+	    "$1?operation=PKIOperation"
+}
