@@ -30,7 +30,7 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Werror
 CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) \
-	   $(SANFLAGS) -Ishared $(PKG_CFLAGS) -MMD -MP
+	   $(SANFLAGS) -Ishared $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -lm
 
@@ -135,6 +135,9 @@ $(OBJ)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp
 
 $(MOD_SO): $(MOD_SRC:%.c=$(OBJ)/%.o) $(LIBBUNDLE)
 	$(CC) $(MOD_LDFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS)
+
+# Unit tests and fuzz targets also test scep-ca's internals.
+$(OBJ)/tests/unit/%.o: EXTRA_CFLAGS = -Iscep-ca
 
 unit: $(UNIT_BIN)
 
