@@ -81,7 +81,10 @@ MOD_LDFLAGS = -shared -Wl,-z,defs -Wl,--as-needed -Wl,--exclude-libs,ALL
 MOD_LIBS    = -L$(FR_LIBDIR) -Wl,-rpath,$(FR_LIBDIR) -lfreeradius-server \
 	   -lfreeradius-radius -ltalloc $(LIBS)
 
-ALL_BINS := $(SCEPCA_BIN) $(FAKE_BIN) $(TOOL_BIN) $(BENCH_BIN)
+ALL_BINS := $(SCEPCA_BIN) $(TOOL_BIN) $(BENCH_BIN)
+ifneq ($(FAKE_SRC),)
+ALL_BINS += $(FAKE_BIN)
+endif
 ifneq ($(MOD_SRC),)
 ALL_BINS += $(MOD_SO)
 endif
