@@ -117,7 +117,9 @@ $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: $(OBJ)/bench/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
+$(OBJ)/bench/%.o: EXTRA_CFLAGS = -Iscep-ca -Itests/tools
+
+$(BUILD)/bench/%: $(OBJ)/bench/%.o $(TOOL_LIB_OBJ) $(LIBSCEPCA) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -71,14 +71,14 @@ print_signer(const struct scep_req *req)
 }
 
 static void
-print_csr(X509_REQ *csr)
+print_csr(X509_REQ *csr, EVP_PKEY *pub)
 {
 	struct buf	 ch = {0};
 	char		*subj, key[64];
 	int		 has;
 
 	subj = pki_name_text(X509_REQ_get_subject_name(csr));
-	pki_key_describe(X509_REQ_get0_pubkey(csr), key, sizeof(key));
+	pki_key_describe(pub, key, sizeof(key));
 	has = csr_challenge(csr, &ch);
 	printf("csr: subject=%s key=%s challenge=%s\n", subj ? subj : "?", key,
 	    has > 0 ? "present" : has == 0 ? "absent" : "malformed");
@@ -120,7 +120,7 @@ inspect(struct inspect_opts *o, struct scep_codec *codec, struct ca *ca,
 	printf("envelope: %s, %zu bytes\n", OBJ_nid2sn(req.cipher_nid),
 	    req.content.len);
 	if (req.csr != NULL) {
-		print_csr(req.csr);
+		print_csr(req.csr, req.csr_key);
 		if (o->csr_out != NULL && ((n = i2d_X509_REQ(req.csr, &der)) <= 0 ||
 		    write_der(o->csr_out, der, (size_t)n, e) == -1))
 			goto out;

@@ -176,6 +176,31 @@ out:
 	return rc;
 }
 
+/*
+ * Is the request signed by a certificate this CA issued?  The signer was
+ * parsed in a context without algorithms (scep_msg_int.h), so the check
+ * runs on a copy parsed normally, and only when the issuer name is ours.
+ */
+static int
+signed_by_our_cert(const struct enroll *en)
+{
+	X509		*x = en->req.signer, *full;
+	unsigned char	*der = NULL;
+	const unsigned char *p;
+	int		 len, ours = 0;
+
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_get_subject_name(ca_cert(en->ctx->ca))) != 0 ||
+	    (len = i2d_X509(x, &der)) <= 0)
+		return 0;
+	p = der;
+	if ((full = d2i_X509(NULL, &p, len)) != NULL)
+		ours = ca_issued(en->ctx->ca, full);
+	X509_free(full);
+	OPENSSL_free(der);
+	return ours;
+}
+
 /* Would a certificate for this CSR get the subject of old? */
 static int
 subject_matches(const struct profile_conf *p, X509_REQ *csr, X509 *old)
@@ -282,7 +307,8 @@ issue_cert(struct enroll *en, const char *consume, struct err *e)
 	for (i = 0; i < ISSUE_ATTEMPTS && rc == -1; i++) {
 		X509_free(en->cert);
 		ip.now = (int64_t)time(NULL);
-		if ((en->cert = issue_build(&ip, en->req.csr, e)) == NULL ||
+		if ((en->cert = issue_build(&ip, en->req.csr, en->req.csr_key,
+		    e)) == NULL ||
 		    ca_sign_cert(ctx->ca, en->cert, e) == -1)
 			break;
 		if (row_from_cert(en->cert, en, &row) == -1) {
@@ -319,7 +345,8 @@ handle_csr(struct enroll *en, struct err *e)
 	if (en->req.nonce_len == 0)
 		return err_set(e, ERR_BAD_REQUEST, "the request has no"
 		    " senderNonce");
-	if (!EVP_PKEY_is_a(X509_get0_pubkey(en->req.signer), "RSA"))
+	if (en->req.signer_key == NULL ||
+	    !EVP_PKEY_is_a(en->req.signer_key, "RSA"))
 		return err_set(e, ERR_BAD_ALG, "the signer key is not RSA: the"
 		    " reply could not be encrypted to it");
 	if (pki_key_hash(X509_REQ_get_X509_PUBKEY(en->req.csr),
@@ -328,9 +355,9 @@ handle_csr(struct enroll *en, struct err *e)
 		return err_set_ossl(e, ERR_PARSE, "the CSR's key cannot be read");
 	if ((seen = check_replay(en, e)) != 0)
 		return seen > 0 ? 0 : -1;
-	if (policy_check_csr(en->p, en->req.csr, e) == -1)
+	if (policy_check_csr(en->p, en->req.csr, en->req.csr_key, e) == -1)
 		return -1;
-	renewal = ca_issued(en->ctx->ca, en->req.signer);
+	renewal = signed_by_our_cert(en);
 	if (en->req.type == SCEP_MSG_RENEWALREQ && !renewal)
 		return err_set(e, ERR_BAD_REQUEST, "a RenewalReq must be signed"
 		    " by a certificate this CA issued");
@@ -361,7 +388,6 @@ static int
 handle_poll(struct enroll *en, struct err *e)
 {
 	struct txn_row		 txn = {0};
-	const unsigned char	*p;
 	int			 rc = -1;
 
 	if (store_txn_get(en->ctx->store, en->req.txid, &txn, e) == -1) {
@@ -375,10 +401,9 @@ handle_poll(struct enroll *en, struct err *e)
 		snprintf(en->renewal_of, sizeof(en->renewal_of), "%s",
 		    txn.renewal_of);
 	if (txn.state == TXN_APPROVED) {
-		p = txn.csr.data;
-		if ((en->req.csr = d2i_X509_REQ(NULL, &p, (long)txn.csr.len)) ==
-		    NULL) {
-			err_set_ossl(e, ERR_STORE, "the stored CSR is corrupt");
+		if (scep_csr_parse(en->ctx->codec, txn.csr.data, txn.csr.len,
+		    &en->req.csr, &en->req.csr_key, e) == -1) {
+			err_set(e, ERR_STORE, "the stored CSR is corrupt");
 			goto out;
 		}
 		rc = issue_cert(en, "", e);

@@ -12,6 +12,7 @@
 
 #include "issue.h"
 #include "log.h"
+#include "pki.h"
 
 int
 issue_random_serial(X509 *x, struct err *e)
@@ -133,19 +134,16 @@ check_no_sid(STACK_OF(X509_EXTENSION) *exts, struct err *e)
 }
 
 int
-policy_check_csr(const struct profile_conf *p, X509_REQ *req, struct err *e)
+policy_check_csr(const struct profile_conf *p, X509_REQ *req, EVP_PKEY *key,
+    struct err *e)
 {
 	STACK_OF(X509_EXTENSION)	*exts = NULL;
-	EVP_PKEY			*key;
 	int				 rc = -1;
 
-	if ((key = X509_REQ_get0_pubkey(req)) == NULL) {
-		err_set_ossl(e, ERR_PARSE, "the CSR's public key cannot be read");
-		goto out;
-	}
 	if (check_csr_digest(p, req, e) == -1)
 		goto out;
-	if (X509_REQ_verify(req, key) != 1) {
+	/* In the default context: req may come from a parsing-only one. */
+	if (X509_REQ_verify_ex(req, key, NULL, NULL) != 1) {
 		err_set_ossl(e, ERR_BAD_SIGNATURE, "the CSR's self-signature"
 		    " does not verify");
 		goto out;
@@ -317,12 +315,12 @@ add_san(X509 *x, GENERAL_NAMES *san, int subject_empty, struct err *e)
 }
 
 X509 *
-issue_build(const struct issue_params *ip, X509_REQ *req, struct err *e)
+issue_build(const struct issue_params *ip, X509_REQ *req, EVP_PKEY *key,
+    struct err *e)
 {
 	X509		*x = NULL;
 	X509_NAME	*subject = NULL;
 	GENERAL_NAMES	*san = NULL;
-	EVP_PKEY	*key = X509_REQ_get0_pubkey(req);
 
 	if (ip->subject != NULL)
 		subject = X509_NAME_dup(ip->subject);
@@ -336,7 +334,8 @@ issue_build(const struct issue_params *ip, X509_REQ *req, struct err *e)
 	if (!X509_set_version(x, 2) || issue_random_serial(x, e) == -1 ||
 	    !X509_set_subject_name(x, subject) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ip->ca_cert)) ||
-	    !X509_set_pubkey(x, key) || set_validity(x, ip) == -1) {
+	    pki_pubkey_copy(X509_get_X509_PUBKEY(x),
+	    X509_REQ_get_X509_PUBKEY(req)) == -1 || set_validity(x, ip) == -1) {
 		if (e != NULL && e->code == ERR_OK)
 			err_set_ossl(e, ERR_INTERNAL, "cannot build the certificate");
 		goto fail;

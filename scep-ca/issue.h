@@ -21,12 +21,12 @@
 #define SAN_URI_SID_PREFIX	"tag:microsoft.com,2022-09-14:sid:"
 
 /*
- * Checks the CSR: self-signature, signature digest (MD5 only with
+ * Checks the CSR (whose public key is key): self-signature, signature digest (MD5 only with
  * allow_legacy), key type and size, no SID extension or SID SAN URI.
  * Returns 0, or -1 with ERR_POLICY / ERR_BAD_ALG / ERR_BAD_SIGNATURE.
  */
 int	policy_check_csr(const struct profile_conf *p, X509_REQ *req,
-	    struct err *e);
+	    EVP_PKEY *key, struct err *e);
 
 /* What issue_build() needs besides the CSR. */
 struct issue_params {
@@ -42,10 +42,12 @@ struct issue_params {
 /*
  * Builds the certificate for req under the profile's policy: subject and
  * SAN parts it copies, key usage, EKU, validity (never past the CA),
- * CRL distribution point and OCSP URLs, a fresh random serial.  The
- * certificate is not signed yet.  NULL with e set on failure.
+ * CRL distribution point and OCSP URLs, a fresh random serial.  key is
+ * the CSR's public key, already read.  The certificate is not signed yet.
+ * NULL with e set on failure.
  */
-X509	*issue_build(const struct issue_params *ip, X509_REQ *req, struct err *e);
+X509	*issue_build(const struct issue_params *ip, X509_REQ *req, EVP_PKEY *key,
+	    struct err *e);
 
 /* The subject the profile's copy_subject makes of the CSR's (new). */
 X509_NAME *issue_subject(const struct profile_conf *p, X509_REQ *req);

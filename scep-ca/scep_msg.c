@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "pki.h"
 #include "scep_msg.h"
 #include "scep_msg_int.h"
 
@@ -57,6 +58,12 @@ scep_codec_new(struct err *e)
 			return NULL;
 		}
 	}
+	if ((c->parse_ctx = OSSL_LIB_CTX_new()) == NULL ||
+	    (c->null_provider = OSSL_PROVIDER_load(c->parse_ctx, "null")) == NULL) {
+		err_set_ossl(e, ERR_INTERNAL, "scep: no parsing context");
+		scep_codec_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -69,6 +76,9 @@ scep_codec_free(struct scep_codec *c)
 		return;
 	for (i = 0; i < SCEP_ATTR__COUNT; i++)
 		ASN1_OBJECT_free(c->oid[i]);
+	if (c->null_provider != NULL)
+		OSSL_PROVIDER_unload(c->null_provider);
+	OSSL_LIB_CTX_free(c->parse_ctx);
 	free(c);
 }
 
@@ -94,8 +104,10 @@ scep_req_free(struct scep_req *req)
 	PKCS7_free(req->p7);
 	ASN1_TYPE_free(req->txid_raw);
 	X509_free(req->signer);
+	EVP_PKEY_free(req->signer_key);
 	buf_wipe(&req->content);
 	X509_REQ_free(req->csr);
+	EVP_PKEY_free(req->csr_key);
 	X509_NAME_free(req->issuer);
 	X509_NAME_free(req->subject);
 	ASN1_INTEGER_free(req->serial);
@@ -246,9 +258,11 @@ scep_req_parse(const struct scep_codec *c, const unsigned char *der,
 	PKCS7_ISSUER_AND_SERIAL	*ias;
 
 	memset(req, 0, sizeof(*req));
+	req->codec = c;
 	if (len == 0 || len > 0x7fffffff)
 		return err_set(e, ERR_PARSE, "scep: empty pkiMessage");
-	if ((req->p7 = d2i_PKCS7(NULL, &p, (long)len)) == NULL)
+	if ((req->p7 = (PKCS7 *)ASN1_item_d2i_ex(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(PKCS7), c->parse_ctx, NULL)) == NULL)
 		return err_set_ossl(e, ERR_PARSE, "scep: the pkiMessage is not"
 		    " a PKCS#7 structure");
 	if (p != der + len)
@@ -263,8 +277,12 @@ scep_req_parse(const struct scep_codec *c, const unsigned char *der,
 	ias = si->issuer_and_serial;
 	req->signer = X509_find_by_issuer_and_serial(req->p7->d.sign->cert,
 	    ias->issuer, ias->serial);
-	if (req->signer != NULL)
+	if (req->signer != NULL) {
 		X509_up_ref(req->signer);	/* owned by req from here */
+		req->signer_key = pki_pubkey_decode(
+		    X509_get_X509_PUBKEY(req->signer), NULL);
+		ERR_clear_error();
+	}
 	return 0;
 }
 
@@ -389,7 +407,7 @@ check_signature(const struct scep_req *req, PKCS7_SIGNER_INFO *si,
 {
 	EVP_MD_CTX	*ctx = NULL;
 	unsigned char	*abuf = NULL;
-	EVP_PKEY	*key = X509_get0_pubkey(req->signer);
+	EVP_PKEY	*key = req->signer_key;
 	int		 alen, rc = -1;
 
 	alen = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &abuf,
@@ -563,7 +581,8 @@ open_envelope(struct scep_req *req, struct ca *ca, int allow_legacy,
 	int			 rc = -1;
 
 	if (content == NULL || (p = content->data,
-	    (env = d2i_PKCS7(NULL, &p, content->length)) == NULL) ||
+	    (env = (PKCS7 *)ASN1_item_d2i_ex(NULL, &p, content->length,
+	    ASN1_ITEM_rptr(PKCS7), req->codec->parse_ctx, NULL)) == NULL) ||
 	    !PKCS7_type_is_enveloped(env)) {
 		err_set_ossl(e, ERR_PARSE, "scep: the pkiEnvelope is not an"
 		    " EnvelopedData");
@@ -606,10 +625,8 @@ parse_content(struct scep_req *req, struct err *e)
 	switch (req->type) {
 	case SCEP_MSG_PKCSREQ:
 	case SCEP_MSG_RENEWALREQ:
-		if ((req->csr = d2i_X509_REQ(NULL, &p, n)) == NULL)
-			return err_set_ossl(e, ERR_PARSE, "scep: the envelope"
-			    " does not hold a PKCS#10 request");
-		break;
+		return scep_csr_parse(req->codec, p, (size_t)n, &req->csr,
+		    &req->csr_key, e);
 	case SCEP_MSG_CERTPOLL:
 		ias = (SCEP_ISSUER_AND_SUBJECT *)ASN1_item_d2i(NULL, &p, n,
 		    ASN1_ITEM_rptr(SCEP_ISSUER_AND_SUBJECT));
@@ -640,6 +657,26 @@ parse_content(struct scep_req *req, struct err *e)
 	if (p != req->content.data + req->content.len)
 		return err_set(e, ERR_PARSE, "scep: junk after the envelope's"
 		    " content");
+	return 0;
+}
+
+int
+scep_csr_parse(const struct scep_codec *c, const unsigned char *der,
+    size_t len, X509_REQ **csr, EVP_PKEY **key, struct err *e)
+{
+	const unsigned char	*p = der;
+
+	*key = NULL;
+	*csr = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(X509_REQ), c->parse_ctx, NULL);
+	if (*csr == NULL)
+		return err_set_ossl(e, ERR_PARSE, "scep: the envelope does not"
+		    " hold a PKCS#10 request");
+	if (p != der + len)
+		return err_set(e, ERR_PARSE, "scep: junk after the PKCS#10"
+		    " request");
+	if ((*key = pki_pubkey_decode(X509_REQ_get_X509_PUBKEY(*csr), e)) == NULL)
+		return -1;
 	return 0;
 }
 

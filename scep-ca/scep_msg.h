@@ -46,6 +46,7 @@ struct scep_codec;
 
 /* A decoded request.  Every pointer is owned; scep_req_free() frees. */
 struct scep_req {
+	const struct scep_codec *codec;	/* borrowed */
 	PKCS7		*p7;		/* the whole pkiMessage */
 	int		 type;		/* messageType */
 	char		 txid[SCEP_TXID_MAX + 1];
@@ -53,10 +54,12 @@ struct scep_req {
 	unsigned char	 nonce[SCEP_NONCE_MAX];	/* senderNonce */
 	size_t		 nonce_len;	/* 0: none sent */
 	X509		*signer;	/* NULL when not in the message */
+	EVP_PKEY	*signer_key;	/* NULL when unreadable */
 	const EVP_MD	*md;		/* signerInfo digest, once verified */
 	int		 cipher_nid;	/* pkiEnvelope content encryption */
 	struct buf	 content;	/* decrypted pkiEnvelope content */
 	X509_REQ	*csr;		/* PKCSReq, RenewalReq */
+	EVP_PKEY	*csr_key;	/* the CSR's public key */
 	X509_NAME	*issuer;	/* CertPoll, GetCert, GetCRL */
 	X509_NAME	*subject;	/* CertPoll */
 	ASN1_INTEGER	*serial;	/* GetCert, GetCRL */
@@ -98,6 +101,15 @@ int	scep_req_verify(const struct scep_codec *c, struct scep_req *req,
  */
 int	scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
 	    struct err *e);
+
+/*
+ * Parses a DER PKCS#10 request (cheaply, see scep_msg_int.h) and reads
+ * its public key.  The request's objects must not be used for anything
+ * that fetches algorithms except through the key.  Returns 0, or -1 with
+ * ERR_PARSE.
+ */
+int	scep_csr_parse(const struct scep_codec *c, const unsigned char *der,
+	    size_t len, X509_REQ **csr, EVP_PKEY **key, struct err *e);
 
 /* Frees everything req owns and zeroes it.  Accepts NULL. */
 void	scep_req_free(struct scep_req *req);

@@ -6,6 +6,7 @@
 #define SCEPCA_SCEP_MSG_INT_H
 
 #include <openssl/pkcs7.h>
+#include <openssl/provider.h>
 
 /* SCEP signed attributes, RFC 8894 §3.2.1. */
 enum scep_attr {
@@ -19,9 +20,17 @@ enum scep_attr {
 	SCEP_ATTR__COUNT
 };
 
-/* Ownership: the OIDs are owned by the codec. */
+/*
+ * Ownership: everything is owned by the codec.  parse_ctx is a library
+ * context holding only OpenSSL's null provider: certificates and CSRs
+ * parsed in it skip OpenSSL 3.0's costly generic public-key decoder (their
+ * keys are read with pki_pubkey_decode() instead).  Nothing else may use
+ * it: it has no algorithms.
+ */
 struct scep_codec {
 	ASN1_OBJECT	*oid[SCEP_ATTR__COUNT];
+	OSSL_LIB_CTX	*parse_ctx;
+	OSSL_PROVIDER	*null_provider;
 };
 
 /* The first signerInfo of a SignedData (borrowed), or NULL. */

@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 
 #include "scep_msg.h"
 #include "scep_msg_int.h"
@@ -74,43 +75,135 @@ scep_ca_certs_encode(struct ca *ca, struct buf *out, struct err *e)
 	return rc;
 }
 
+/* RSA PKCS#1 v1.5 key transport of the content key (RFC 8894 §3.2.2). */
+static int
+wrap_key(EVP_PKEY *pub, const unsigned char *key, size_t keylen,
+    ASN1_OCTET_STRING *out)
+{
+	EVP_PKEY_CTX	*pctx;
+	unsigned char	*ek = NULL;
+	size_t		 eklen = 0;
+	int		 rc = -1;
+
+	if ((pctx = EVP_PKEY_CTX_new(pub, NULL)) == NULL ||
+	    EVP_PKEY_encrypt_init(pctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_encrypt(pctx, NULL, &eklen, key, keylen) != 1 ||
+	    (ek = OPENSSL_malloc(eklen)) == NULL ||
+	    EVP_PKEY_encrypt(pctx, ek, &eklen, key, keylen) != 1)
+		goto out;
+	ASN1_STRING_set0(out, ek, (int)eklen);
+	ek = NULL;
+	rc = 0;
+out:
+	OPENSSL_free(ek);
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+/* The recipientInfo for the requester's signer certificate. */
+static PKCS7_RECIP_INFO *
+recipient_new(const struct scep_req *req, const unsigned char *key,
+    size_t keylen)
+{
+	PKCS7_RECIP_INFO	*ri;
+	X509			*x = req->signer;
+
+	if ((ri = PKCS7_RECIP_INFO_new()) == NULL ||
+	    !ASN1_INTEGER_set(ri->version, 0) ||
+	    !X509_NAME_set(&ri->issuer_and_serial->issuer,
+	    X509_get_issuer_name(x)))
+		goto fail;
+	ASN1_INTEGER_free(ri->issuer_and_serial->serial);
+	if ((ri->issuer_and_serial->serial =
+	    ASN1_INTEGER_dup(X509_get0_serialNumber(x))) == NULL ||
+	    !X509_ALGOR_set0(ri->key_enc_algor, OBJ_nid2obj(NID_rsaEncryption),
+	    V_ASN1_NULL, NULL) ||
+	    wrap_key(req->signer_key, key, keylen, ri->enc_key) == -1)
+		goto fail;
+	return ri;
+fail:
+	PKCS7_RECIP_INFO_free(ri);
+	return NULL;
+}
+
+/* Encrypts in with a fresh key and IV; fills the EncryptedContentInfo. */
+static int
+encrypt_content(const EVP_CIPHER *cipher, const struct buf *in,
+    PKCS7_ENC_CONTENT *ec, struct buf *key)
+{
+	EVP_CIPHER_CTX	*ctx = NULL;
+	unsigned char	 iv[EVP_MAX_IV_LENGTH];
+	unsigned char	*out = NULL;
+	int		 ivlen = EVP_CIPHER_get_iv_length(cipher), n1, n2, rc = -1;
+
+	key->len = (size_t)EVP_CIPHER_get_key_length(cipher);
+	if (buf_reserve(key, key->len) == -1 ||
+	    RAND_bytes(key->data, (int)key->len) != 1 ||
+	    RAND_bytes(iv, ivlen) != 1 ||
+	    (out = OPENSSL_malloc(in->len + EVP_MAX_BLOCK_LENGTH)) == NULL ||
+	    (ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex2(ctx, cipher, key->data, iv, NULL) != 1 ||
+	    EVP_EncryptUpdate(ctx, out, &n1, in->data, (int)in->len) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, out + n1, &n2) != 1)
+		goto out;
+	/* The IV goes into the AlgorithmIdentifier (RFC 5652 §6.3). */
+	ec->algorithm->algorithm = OBJ_nid2obj(EVP_CIPHER_get_nid(cipher));
+	if ((ec->algorithm->parameter = ASN1_TYPE_new()) == NULL ||
+	    EVP_CIPHER_param_to_asn1(ctx, ec->algorithm->parameter) <= 0)
+		goto out;
+	if ((ec->enc_data = ASN1_OCTET_STRING_new()) == NULL)
+		goto out;
+	ASN1_STRING_set0(ec->enc_data, out, n1 + n2);
+	out = NULL;
+	rc = 0;
+out:
+	OPENSSL_free(out);
+	EVP_CIPHER_CTX_free(ctx);
+	OPENSSL_cleanse(iv, sizeof(iv));
+	return rc;
+}
+
 /*
  * The pkiEnvelope of a SUCCESS: the degenerate PKCS#7 with the issued
  * certificate (or CRL), encrypted to the requester's signer certificate
- * with the cipher the requester used.
+ * with the cipher the requester used.  Built by hand rather than with
+ * PKCS7_encrypt(), which would decode the signer's key all over again.
  */
 static int
 build_envelope(const struct scep_req *req, const struct scep_rep *rep,
     struct buf *out, struct err *e)
 {
-	STACK_OF(X509)	*recips = NULL;
-	EVP_CIPHER	*cipher = NULL;
-	PKCS7		*inner = NULL, *env = NULL;
-	BIO		*bio = NULL;
-	struct buf	 der = {0};
-	int		 rc = -1;
+	EVP_CIPHER		*cipher = NULL;
+	PKCS7			*inner = NULL, *env = NULL;
+	PKCS7_RECIP_INFO	*ri = NULL;
+	struct buf		 der = {0}, key = {0};
+	int			 rc = -1;
 
 	if ((inner = degenerate_new(&rep->cert, rep->cert ? 1 : 0, NULL,
 	    rep->crl)) == NULL || p7_to_buf(inner, &der, e) == -1)
 		goto out;
 	cipher = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(req->cipher_nid ?
 	    req->cipher_nid : NID_aes_128_cbc), NULL);
-	if (cipher == NULL || (recips = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(recips, req->signer) ||
-	    (bio = BIO_new_mem_buf(der.data, (int)der.len)) == NULL ||
-	    (env = PKCS7_encrypt(recips, bio, cipher, PKCS7_BINARY)) == NULL) {
+	if (cipher == NULL || req->signer_key == NULL ||
+	    (env = PKCS7_new()) == NULL ||
+	    !PKCS7_set_type(env, NID_pkcs7_enveloped) ||
+	    encrypt_content(cipher, &der, env->d.enveloped->enc_data, &key) == -1 ||
+	    (ri = recipient_new(req, key.data, key.len)) == NULL ||
+	    !PKCS7_add_recipient_info(env, ri)) {
 		err_set_ossl(e, ERR_BAD_ALG, "scep: cannot encrypt the reply to"
 		    " the requester");
 		goto out;
 	}
+	ri = NULL;	/* owned by env */
 	rc = p7_to_buf(env, out, e);
 out:
-	sk_X509_free(recips);	/* the signer stays owned by req */
+	PKCS7_RECIP_INFO_free(ri);
 	EVP_CIPHER_free(cipher);
-	BIO_free(bio);
 	PKCS7_free(inner);
 	PKCS7_free(env);
 	buf_free(&der);
+	buf_wipe(&key);
 	return rc;
 }
 

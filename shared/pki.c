@@ -10,12 +10,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/param_build.h>
 #include <openssl/x509v3.h>
 
 #include "pki.h"
+
+/* RSAPublicKey, RFC 8017 A.1.1. */
+typedef struct {
+	BIGNUM	*n;
+	BIGNUM	*e;
+} PKI_RSA_PUB;
+
+ASN1_SEQUENCE(PKI_RSA_PUB) = {
+	ASN1_SIMPLE(PKI_RSA_PUB, n, BIGNUM),
+	ASN1_SIMPLE(PKI_RSA_PUB, e, BIGNUM),
+} static_ASN1_SEQUENCE_END(PKI_RSA_PUB)
 
 char *
 pki_name_text(const X509_NAME *name)
@@ -124,20 +138,182 @@ fail:
 int
 pki_cert_thumbprint(X509 *x, const char *mdname, char *out, size_t outlen)
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
 	unsigned int	 n;
-	const EVP_MD	*type = EVP_get_digestbyname(mdname);
+	EVP_MD		*type = EVP_MD_fetch(NULL, mdname, NULL);
 	struct buf	 b = {0};
-	int		 rc = -1;
+	int		 len, rc = -1;
 
-	if (type == NULL || !X509_digest(x, type, md, &n) ||
+	/* Digest the DER ourselves: X509_digest fetches in x's context. */
+	if (type == NULL || (len = i2d_X509(x, &der)) <= 0 ||
+	    !EVP_Digest(der, (size_t)len, md, &n, type, NULL) ||
 	    hex_encode(&b, md, n, 0) == -1 || b.len + 1 > outlen)
 		goto out;
 	memcpy(out, b.data, b.len + 1);
 	rc = 0;
 out:
+	OPENSSL_free(der);
+	EVP_MD_free(type);
 	buf_free(&b);
 	return rc;
+}
+
+/* Builds a public key of type name from params in the default context. */
+static EVP_PKEY *
+pubkey_fromdata(const char *name, OSSL_PARAM_BLD *bld)
+{
+	EVP_PKEY_CTX	*ctx = NULL;
+	OSSL_PARAM	*params = NULL;
+	EVP_PKEY	*key = NULL;
+
+	if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		key = NULL;
+	OSSL_PARAM_free(params);
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+static EVP_PKEY *
+rsa_pub(const unsigned char *pk, int pklen)
+{
+	PKI_RSA_PUB	*rsa;
+	OSSL_PARAM_BLD	*bld = NULL;
+	EVP_PKEY	*key = NULL;
+
+	rsa = (PKI_RSA_PUB *)ASN1_item_d2i(NULL, &pk, pklen,
+	    ASN1_ITEM_rptr(PKI_RSA_PUB));
+	if (rsa == NULL || BN_is_negative(rsa->n) || BN_is_negative(rsa->e))
+		goto out;
+	if ((bld = OSSL_PARAM_BLD_new()) != NULL &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, rsa->n) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, rsa->e))
+		key = pubkey_fromdata("RSA", bld);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	ASN1_item_free((ASN1_VALUE *)rsa, ASN1_ITEM_rptr(PKI_RSA_PUB));
+	return key;
+}
+
+/* A named-curve EC key: the curve OID is the algorithm's parameter. */
+static EVP_PKEY *
+ec_pub(const X509_ALGOR *alg, const unsigned char *pk, int pklen)
+{
+	OSSL_PARAM_BLD	*bld;
+	EVP_PKEY	*key = NULL;
+	const char	*curve;
+	int		 ptype;
+	const void	*pval;
+
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	if (ptype != V_ASN1_OBJECT ||
+	    (curve = OBJ_nid2sn(OBJ_obj2nid(pval))) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL)
+		return NULL;
+	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    curve, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pk,
+	    (size_t)pklen))
+		key = pubkey_fromdata("EC", bld);
+	OSSL_PARAM_BLD_free(bld);
+	return key;
+}
+
+EVP_PKEY *
+pki_pubkey_decode(const X509_PUBKEY *pub, struct err *e)
+{
+	ASN1_OBJECT		*obj;
+	const unsigned char	*pk;
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	X509_ALGOR		*alg;
+	EVP_PKEY		*key = NULL;
+	int			 pklen, len;
+
+	if (!X509_PUBKEY_get0_param(&obj, &pk, &pklen, &alg, pub)) {
+		err_set(e, ERR_PARSE, "unreadable public key");
+		return NULL;
+	}
+	switch (OBJ_obj2nid(obj)) {
+	case NID_rsaEncryption:
+		key = rsa_pub(pk, pklen);
+		break;
+	case NID_X9_62_id_ecPublicKey:
+		key = ec_pub(alg, pk, pklen);
+		break;
+	default:
+		/* Anything else: the generic decoder, in the default context. */
+		if ((len = i2d_X509_PUBKEY(pub, &der)) > 0) {
+			p = der;
+			key = d2i_PUBKEY(NULL, &p, len);
+		}
+		OPENSSL_free(der);
+		break;
+	}
+	if (key == NULL)
+		err_set_ossl(e, ERR_PARSE, "cannot read a %s public key",
+		    OBJ_nid2sn(OBJ_obj2nid(obj)));
+	return key;
+}
+
+/* A copy of an AlgorithmIdentifier parameter; *ok = 0 when out of memory. */
+static void *
+param_dup(int ptype, const void *pval, int *ok)
+{
+	void	*dup = NULL;
+
+	*ok = 1;
+	if (ptype == V_ASN1_OBJECT)
+		dup = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		dup = ASN1_STRING_dup(pval);
+	else
+		return NULL;
+	*ok = dup != NULL;
+	return dup;
+}
+
+static void
+param_free(int ptype, void *pval)
+{
+	if (ptype == V_ASN1_OBJECT)
+		ASN1_OBJECT_free(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		ASN1_STRING_free(pval);
+}
+
+int
+pki_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
+{
+	ASN1_OBJECT		*obj;
+	const unsigned char	*pk;
+	unsigned char		*bits;
+	X509_ALGOR		*alg;
+	const void		*pval;
+	void			*param;
+	int			 pklen, ptype, ok;
+
+	if (!X509_PUBKEY_get0_param(&obj, &pk, &pklen, &alg, from))
+		return -1;
+	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+	param = param_dup(ptype, pval, &ok);
+	if (ptype != V_ASN1_OBJECT && ptype != V_ASN1_SEQUENCE &&
+	    ptype != V_ASN1_NULL)
+		ptype = V_ASN1_UNDEF;
+	if (!ok || (bits = OPENSSL_malloc(pklen > 0 ? (size_t)pklen : 1)) ==
+	    NULL) {
+		param_free(ptype, param);
+		return -1;
+	}
+	memcpy(bits, pk, (size_t)pklen);
+	/* set0 takes ownership of the parameter and the bits. */
+	if (X509_PUBKEY_set0_param(to, OBJ_dup(obj), ptype, param, bits, pklen))
+		return 0;
+	param_free(ptype, param);
+	OPENSSL_free(bits);
+	return -1;
 }
 
 int

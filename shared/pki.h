@@ -22,7 +22,25 @@ char		*pki_name_text(const X509_NAME *name);
  */
 X509_NAME	*pki_name_parse(const char *s, struct err *e);
 
-/* Lower-case hex digest of a certificate's DER (sha1 or sha256). */
+/*
+ * Makes an EVP_PKEY from a SubjectPublicKeyInfo.  RSA and named-curve EC
+ * keys are built straight from their parameters (OpenSSL 3.0's generic
+ * decoder costs ~80 µs a key, too much per SCEP request); other types go
+ * through the generic decoder.  Works on X509_PUBKEYs parsed in any
+ * library context.  NULL with e set when the key cannot be read.
+ */
+EVP_PKEY	*pki_pubkey_decode(const X509_PUBKEY *pub, struct err *e);
+
+/*
+ * Copies algorithm and key bits of from into to, without decoding or
+ * encoding the key (X509_set_pubkey() does both).  Returns 0 or -1.
+ */
+int		 pki_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
+
+/*
+ * Lower-case hex digest of a certificate's DER (mdname "SHA1" or
+ * "SHA256"), whatever library context the certificate was parsed in.
+ */
 int		 pki_cert_thumbprint(X509 *x, const char *mdname, char *out,
 		    size_t outlen);
 

@@ -79,11 +79,14 @@ check_eq() {
 		not_ok "$1" "expected: $2" "actual:   $3"; fi
 }
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on.
+# Prints a TCP port on 127.0.0.1 that nothing listens on, below the
+# kernel's ephemeral range (so no outgoing connection holds it).
 free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
 	while :; do
-		p=$(( (RANDOM << 15 | RANDOM) % 40000 + 20000 ))
+		p=$(( (RANDOM << 15 | RANDOM) % (lo - 11000) + 10000 ))
 		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q . &&
 		   ! ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"
@@ -101,12 +104,17 @@ bg() {
 	T_PIDS+=("$BG_PID")
 }
 
-# wait_tcp PORT [SECONDS]: waits until 127.0.0.1:PORT accepts connections.
+# wait_tcp PORT [SECONDS [PID]]: waits until 127.0.0.1:PORT accepts
+# connections; gives up early when PID (if given) has exited.
 wait_tcp() {
-	local port=$1 limit=${2:-10} i
+	local port=$1 limit=${2:-10} pid=${3:-} i
 	for i in $(seq $((limit * 20))); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
+		fi
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			echo "process $pid exited before listening on $port" >&2
+			return 1
 		fi
 		sleep 0.05
 	done
@@ -122,13 +130,19 @@ sql() {
 # start_ca DIR [extra serve args]: serves DIR on a free port; sets CA_PORT,
 # CA_URL and CA_PID.  Logs go to DIR/serve.log.
 start_ca() {
-	local dir=$1; shift
-	CA_PORT=$(free_port)
-	bg "$dir/serve.log" "$SCEP_CA" serve --dir "$dir" \
-	    --listen "127.0.0.1:$CA_PORT" "$@"
-	CA_PID=$BG_PID
-	CA_URL="http://127.0.0.1:$CA_PORT"
-	wait_tcp "$CA_PORT" 15 || { cat "$dir/serve.log" >&2; return 1; }
+	local dir=$1 try; shift
+	# A port picked free can be taken before the daemon binds it: retry.
+	for try in 1 2 3; do
+		CA_PORT=$(free_port)
+		bg "$dir/serve.log" "$SCEP_CA" serve --dir "$dir" \
+		    --listen "127.0.0.1:$CA_PORT" "$@"
+		CA_PID=$BG_PID
+		CA_URL="http://127.0.0.1:$CA_PORT"
+		wait_tcp "$CA_PORT" 15 "$CA_PID" && return 0
+		grep -q 'cannot listen' "$dir/serve.log" || break
+	done
+	cat "$dir/serve.log" >&2
+	return 1
 }
 
 # stop_ca: stops the CA started by start_ca.
