@@ -22,7 +22,8 @@ cli_open(const char *dir, struct scep_conf *conf, struct store **st,
 		return err_set(e, ERR_USAGE, "--dir DIR is required");
 	if (conf_load(conf, dir, e) == -1)
 		return -1;
-	if ((*st = store_open(conf->store, 0, e)) == NULL) {
+	/* An admin's change is synced at once: nothing flushes it later. */
+	if ((*st = store_open(conf->store, STORE_SYNC_FULL, e)) == NULL) {
 		conf_free(conf);
 		return -1;
 	}

@@ -192,7 +192,7 @@ cmd_init(int argc, char **argv, struct err *e)
 	if (conf_write_initial(path, &ci, e) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/store.db", o.dir);
-	if ((st = store_open(path, STORE_CREATE, e)) == NULL ||
+	if ((st = store_open(path, STORE_CREATE | STORE_SYNC_FULL, e)) == NULL ||
 	    store_audit(st, "admin", "init", NULL, o.ca.import_cert ?
 	    "imported CA" : "new CA", e) == -1)
 		goto out;

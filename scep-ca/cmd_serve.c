@@ -27,6 +27,7 @@ struct serve {
 	struct scep_conf	 conf;
 	struct scep_ctx		 ctx;
 	struct http_server	*http;
+	struct store_flusher	*flusher;
 	char			*public_url;
 };
 
@@ -36,6 +37,7 @@ serve_free(struct serve *sv)
 	http_stop(sv->http, 10);
 	scep_codec_free(sv->ctx.codec);
 	ca_free(sv->ctx.ca);
+	store_flusher_stop(sv->flusher);
 	store_close(sv->ctx.store);
 	free(sv->public_url);
 	conf_free(&sv->conf);
@@ -87,7 +89,10 @@ serve_setup(struct serve *sv, const char *dir, const char *listen,
 	sv->ctx.conf = &sv->conf;
 	sv->ctx.public_url = sv->public_url;
 	if ((sv->ctx.ca = ca_load(sv->conf.dir, pass, e)) == NULL ||
-	    (sv->ctx.store = store_open(sv->conf.store, 0, e)) == NULL ||
+	    (sv->ctx.store = store_open(sv->conf.store, sv->conf.store_sync_full ?
+	    STORE_SYNC_FULL : 0, e)) == NULL ||
+	    (!sv->conf.store_sync_full && (sv->flusher = store_flusher_start(
+	    sv->ctx.store, sv->conf.flush_interval_ms, e)) == NULL) ||
 	    (sv->ctx.codec = scep_codec_new(e)) == NULL)
 		goto out;
 	rc = 0;

@@ -50,6 +50,8 @@ static const struct opt options[] = {
 	{ "http", "max_body", OPT_INT, C(max_body), "65536", 1024, 16777216 },
 	{ "http", "timeout", OPT_INT, C(timeout), "30", 1, 3600 },
 	{ "store", "path", OPT_STR, C(store), "store.db", 0, 0 },
+	{ "store", "synchronous", OPT_STR, C(store_sync), "normal", 0, 0 },
+	{ "store", "flush_interval_ms", OPT_INT, C(flush_interval_ms), "50", 1, 10000 },
 	{ "log", "level", OPT_STR, C(log_level), "info", 0, 0 },
 	{ "profile", "path", OPT_STR, P(path), "/scep", 0, 0 },
 	{ "profile", "challenge", OPT_CHALLENGE, P(challenge), "one-time", 0, 0 },
@@ -389,6 +391,11 @@ conf_validate(struct scep_conf *conf, struct err *e)
 	if (resolve_path(&conf->store, conf->dir, e) == -1 ||
 	    resolve_path(&conf->key_passphrase_file, conf->dir, e) == -1)
 		return -1;
+	if (strcasecmp(conf->store_sync, "full") != 0 &&
+	    strcasecmp(conf->store_sync, "normal") != 0)
+		return err_set(e, ERR_CONFIG, "[store] synchronous must be normal"
+		    " or full");
+	conf->store_sync_full = strcasecmp(conf->store_sync, "full") == 0;
 	if (conf->nprofiles == 0 && profile_get(conf, "default", e) == NULL)
 		return -1;
 	for (i = 0; i < conf->nprofiles; i++)

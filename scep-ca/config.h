@@ -66,6 +66,9 @@ struct scep_conf {
 	int			 timeout;
 	/* [store] */
 	char			*store;
+	char			*store_sync;		/* "normal" or "full" */
+	int			 store_sync_full;	/* from store_sync */
+	int			 flush_interval_ms;
 	/* [log] */
 	char			*log_level;
 	/* profiles */

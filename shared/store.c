@@ -264,12 +264,14 @@ store_conn_open(struct store *st, struct err *e)
 	sqlite3_busy_timeout(c->db, 10000);
 	sqlite3_extended_result_codes(c->db, 1);
 	/*
-	 * WAL lets the RADIUS module read while scep-ca writes; FULL makes
-	 * every commit durable before the reply carrying it leaves.
+	 * WAL lets the RADIUS module read while scep-ca writes.  FULL syncs
+	 * every commit before it returns; NORMAL leaves that to store_flush()
+	 * (see STORE_SYNC_FULL in store.h).
 	 */
 	if (!(st->flags & STORE_RDONLY) &&
-	    store_exec(c, "PRAGMA journal_mode = WAL;"
-	    " PRAGMA synchronous = FULL;", e) == -1)
+	    store_exec(c, (st->flags & STORE_SYNC_FULL) ?
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;" :
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", e) == -1)
 		goto fail;
 	if (store_exec(c, "PRAGMA foreign_keys = ON;", e) == -1)
 		goto fail;

@@ -27,6 +27,13 @@ struct store;
 
 #define STORE_RDONLY	0x01	/* open read-only (the RADIUS module) */
 #define STORE_CREATE	0x02	/* create the file and schema if missing */
+/*
+ * Sync every commit to disk before it returns (SQLite synchronous=FULL).
+ * Without it (synchronous=NORMAL in WAL mode) a commit reaches the OS at
+ * once, so no process crash loses it, and the disk when store_flush()
+ * runs (a store_flusher does every few milliseconds) or at a checkpoint.
+ */
+#define STORE_SYNC_FULL	0x04
 
 enum cert_status {
 	CERT_VALID = 0,
@@ -112,6 +119,25 @@ const char	*store_path(const struct store *st);
 
 /* Schema version of the open file. */
 int		 store_schema_version(struct store *st, struct err *e);
+
+/*
+ * Writes what the store committed through to the disk (fdatasync of the
+ * write-ahead log).  Returns 0 or -1.  Thread-safe.
+ */
+int		 store_flush(struct store *st, struct err *e);
+
+struct store_flusher;
+
+/*
+ * Starts a thread that calls store_flush() every interval_ms, bounding
+ * what an OS crash or power loss can take to that much of the latest
+ * commits.  NULL with e set on failure.
+ */
+struct store_flusher *store_flusher_start(struct store *st, int interval_ms,
+		    struct err *e);
+
+/* Stops the thread after a last flush.  Accepts NULL. */
+void		 store_flusher_stop(struct store_flusher *f);
 
 /* Cheap liveness check for /healthz.  Returns 0 or -1. */
 int		 store_ping(struct store *st, struct err *e);
