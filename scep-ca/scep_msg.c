@@ -194,7 +194,10 @@ read_txid(const ASN1_TYPE *t, struct scep_req *req)
 	return 0;
 }
 
-/* Reads the senderNonce (RFC 8894 says 16 bytes; Apple sends 8). */
+/*
+ * Reads the senderNonce: RFC 8894 §3.2.1.5 says 16 bytes, Apple sends 8;
+ * anything shorter protects nothing and is refused.
+ */
 static int
 read_nonce(const ASN1_TYPE *t, struct scep_req *req)
 {
@@ -205,7 +208,7 @@ read_nonce(const ASN1_TYPE *t, struct scep_req *req)
 	if (t->type != V_ASN1_OCTET_STRING)
 		return -1;
 	s = t->value.octet_string;
-	if (s->length < 1 || s->length > SCEP_NONCE_MAX)
+	if (s->length < SCEP_NONCE_MIN || s->length > SCEP_NONCE_MAX)
 		return -1;
 	memcpy(req->nonce, s->data, (size_t)s->length);
 	req->nonce_len = (size_t)s->length;

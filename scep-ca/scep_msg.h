@@ -40,6 +40,7 @@ enum scep_pki_status {
 };
 
 #define SCEP_TXID_MAX	256
+#define SCEP_NONCE_MIN	8
 #define SCEP_NONCE_MAX	64
 
 struct scep_codec;
