@@ -16,7 +16,7 @@ for group in "$@"; do
 	case "$group" in
 	build) want="$want $build" ;;
 	demo)  want="$want $build $runtime" ;;
-	check) want="$want $build $runtime $check" ;;
+	check) want="$want $build $runtime $check $fuzz" ;;
 	bench) want="$want $build $runtime $check" ;;
 	fuzz)  want="$want $build $fuzz" ;;
 	*) echo "deps: unknown group '$group'" >&2; exit 2 ;;

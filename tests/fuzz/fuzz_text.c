@@ -1,0 +1,31 @@
+/*
+ * libFuzzer target: the text decoders that read network input: lenient
+ * base64 (GET message=), serials, SAN text from FreeRADIUS.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "encode.h"
+#include "identity.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct buf		b = {0}, s = {0};
+	struct cert_identity	id;
+	char			serial[SERIAL_HEX_MAX];
+
+	b64_decode_lenient(&b, (const char *)data, size);
+	buf_free(&b);
+	if (buf_set(&s, data, size) == 0 && buf_cstr(&s) != NULL) {
+		serial_normalize((char *)s.data, serial);
+		identity_from_san_text((char *)s.data, &id);
+		hex_decode(&b, (char *)s.data);
+	}
+	buf_free(&b);
+	buf_free(&s);
+	return 0;
+}
