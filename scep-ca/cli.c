@@ -103,15 +103,27 @@ cli_help(int argc, char **argv, const char *usage)
 }
 
 int
-cli_load_legacy(struct err *e)
+cli_load_legacy(struct cli_providers *p, struct err *e)
 {
 	/*
 	 * Loading one provider explicitly disables the implicit default, so
-	 * both are loaded.  They stay loaded until the process exits.
+	 * both are loaded.
 	 */
-	if (OSSL_PROVIDER_load(NULL, "legacy") == NULL ||
-	    OSSL_PROVIDER_load(NULL, "default") == NULL)
+	if ((p->legacy = OSSL_PROVIDER_load(NULL, "legacy")) == NULL ||
+	    (p->deflt = OSSL_PROVIDER_load(NULL, "default")) == NULL) {
+		cli_unload_legacy(p);
 		return err_set_ossl(e, ERR_CONFIG, "OpenSSL's legacy provider"
 		    " (needed for DES and MD5) cannot be loaded");
+	}
 	return 0;
+}
+
+void
+cli_unload_legacy(struct cli_providers *p)
+{
+	if (p->legacy != NULL)
+		OSSL_PROVIDER_unload(p->legacy);
+	if (p->deflt != NULL)
+		OSSL_PROVIDER_unload(p->deflt);
+	p->legacy = p->deflt = NULL;
 }

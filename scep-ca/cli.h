@@ -33,11 +33,20 @@ int	cli_open(const char *dir, struct scep_conf *conf, struct store **st,
 int	cli_passphrase(const char *file, char **out, struct err *e);
 void	cli_passphrase_free(char *p);
 
+/* OpenSSL providers a command loaded; unload with cli_unload_legacy(). */
+struct cli_providers {
+	struct ossl_provider_st	*legacy;
+	struct ossl_provider_st	*deflt;
+};
+
 /*
  * Loads OpenSSL's legacy provider (single DES, MD5) next to the default
- * one, for the life of the process.  Returns 0 or -1.
+ * one into p.  Returns 0 or -1.
  */
-int	cli_load_legacy(struct err *e);
+int	cli_load_legacy(struct cli_providers *p, struct err *e);
+
+/* Unloads what cli_load_legacy() loaded.  Accepts an empty p. */
+void	cli_unload_legacy(struct cli_providers *p);
 
 /* Parses a duration: "90", "90s", "15m", "1h", "7d".  -1 if bad. */
 long	cli_duration(const char *s);

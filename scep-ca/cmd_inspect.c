@@ -140,6 +140,7 @@ cmd_inspect(int argc, char **argv, struct err *e)
 	struct scep_codec	*codec = NULL;
 	struct ca		*ca = NULL;
 	struct buf		 msg = {0};
+	struct cli_providers	 prov = {0};
 	char			*pass = NULL;
 	int			 rc = -1;
 
@@ -155,10 +156,11 @@ cmd_inspect(int argc, char **argv, struct err *e)
 	    (ca = ca_load(conf.dir, pass, e)) == NULL ||
 	    (codec = scep_codec_new(e)) == NULL)
 		goto out;
-	if (o.legacy && cli_load_legacy(e) == -1)
+	if (o.legacy && cli_load_legacy(&prov, e) == -1)
 		goto out;
 	rc = inspect(&o, codec, ca, &msg, e);
 out:
+	cli_unload_legacy(&prov);
 	buf_free(&msg);
 	scep_codec_free(codec);
 	ca_free(ca);

@@ -28,6 +28,7 @@ struct serve {
 	struct scep_ctx		 ctx;
 	struct http_server	*http;
 	struct store_flusher	*flusher;
+	struct cli_providers	 providers;
 	char			*public_url;
 };
 
@@ -39,6 +40,7 @@ serve_free(struct serve *sv)
 	ca_free(sv->ctx.ca);
 	store_flusher_stop(sv->flusher);
 	store_close(sv->ctx.store);
+	cli_unload_legacy(&sv->providers);
 	free(sv->public_url);
 	conf_free(&sv->conf);
 }
@@ -53,7 +55,7 @@ load_legacy(struct serve *sv, struct err *e)
 		want |= sv->conf.profiles[i].allow_legacy;
 	if (!want)
 		return 0;
-	if (cli_load_legacy(e) == -1)
+	if (cli_load_legacy(&sv->providers, e) == -1)
 		return -1;
 	log_warn("serve", "legacy algorithms (DES, MD5) are allowed by a"
 	    " profile");

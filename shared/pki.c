@@ -368,7 +368,8 @@ pki_san_text(X509 *x)
 		goto out;
 	BIO_get_mem_ptr(bio, &mem);
 	if ((s = malloc(mem->length + 1)) != NULL) {
-		memcpy(s, mem->data, mem->length);
+		if (mem->length > 0)	/* an empty BIO has no data at all */
+			memcpy(s, mem->data, mem->length);
 		s[mem->length] = '\0';
 	}
 out:
