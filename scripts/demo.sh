@@ -67,7 +67,15 @@ export CERTMONGER_LOCAL_CA_DIR=$CM/local CERTMONGER_TMPDIR=$CM/tmp
 certmonger -s -n >$CM/certmonger.log 2>&1 &
 cm=\$!
 trap 'kill \$cm 2>/dev/null; wait \$cm 2>/dev/null' EXIT
-for i in \$(seq 50); do getcert list-cas -s >/dev/null 2>&1 && break; sleep 0.1; done
+# Wait until our certmonger owns its bus name.  Asking certmonger itself
+# (getcert) before that would make D-Bus start another one, without our
+# private state directories.
+for i in \$(seq 100); do
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \\
+	    org.freedesktop.DBus.NameHasOwner string:org.fedorahosted.certmonger \\
+	    2>/dev/null | grep -q 'boolean true' && break
+	sleep 0.05
+done
 getcert add-scep-ca -s -c demo -u $URL >/dev/null
 getcert request -s -c demo -k $DEMO/device.key -f $DEMO/device.crt \
     -L $CHALLENGE -N "CN=laptop-42,O=Example" -w -v

@@ -41,8 +41,6 @@ struct store {
 /* Every statement the store runs, prepared once per connection. */
 static const char *const statements[STMT__COUNT] = {
 	[STMT_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
-	[STMT_CERT_GET_SHA256] =
-	    "SELECT " CERT_COLS " FROM certificates WHERE sha256 = ?1",
 	[STMT_CERT_LIST] =
 	    "SELECT serial, issuer, subject, san, entra_device_id,"
 	    " intune_device_id, upn, not_before, not_after, issued_at, status,"
@@ -545,13 +543,6 @@ store_cert_get(struct store *st, const char *serial, struct cert_row *out,
 		return err_set(e, ERR_USAGE, "store: '%s' is not a hex serial",
 		    serial);
 	return store_cert_get_by(st, STMT_CERT_GET, norm, out, e);
-}
-
-int
-store_cert_get_by_sha256(struct store *st, const char *sha256,
-    struct cert_row *out, struct err *e)
-{
-	return store_cert_get_by(st, STMT_CERT_GET_SHA256, sha256, out, e);
 }
 
 static void

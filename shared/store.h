@@ -146,7 +146,7 @@ int		 store_ping(struct store *st, struct err *e);
 struct store_issue {
 	const struct cert_row	*cert;
 	const char		*txid;		/* SCEP transactionID */
-	const unsigned char	*csr;		/* DER */
+	const unsigned char	*csr;		/* DER; not stored (see store_txn.c) */
 	size_t			 csr_len;
 	const char		*challenge_hash; /* one-time challenge to consume */
 	const char		*renewal_of;	/* serial renewed, or NULL */
@@ -170,10 +170,6 @@ int	store_issue(struct store *st, const struct store_issue *in, struct err *e);
  */
 int	store_cert_get(struct store *st, const char *serial, struct cert_row *out,
 	    struct err *e);
-
-/* Looks a certificate up by its SHA-256 thumbprint (lower-case hex). */
-int	store_cert_get_by_sha256(struct store *st, const char *sha256,
-	    struct cert_row *out, struct err *e);
 
 /* Called by store_cert_list() for each row; return non-zero to stop. */
 typedef int (*store_cert_fn)(void *arg, const struct cert_row *row);

