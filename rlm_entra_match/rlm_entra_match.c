@@ -1,28 +1,34 @@
 /*
  * rlm_entra_match.c - FreeRADIUS 3.2 module: during EAP-TLS, in the
  * check-eap-tls virtual server, looks the client certificate up in the
- * SCEP CA's store (TLS-Client-Cert-Serial + issuer) and checks the live
- * Entra ID status of its device and user, so that a deleted or disabled
- * device is refused at once.
+ * SCEP CA's store (TLS-Client-Cert-Serial + issuer) and checks the Entra
+ * ID status of its device and user, so that a deleted or disabled device
+ * is refused at its next login.
  *
  * Shaped like the server's own modules (rlm_rest, rlm_cache): a static
  * CONF_PARSER table, the instance struct rlm_entra_match_t, validation in
  * mod_instantiate with cf_log_err_cs, mod_detach, one exported module_t.
- * Module-lifetime memory is parented to the instance (talloc), per-request
- * memory to the request.
+ * Module-lifetime memory is parented to the instance (talloc); the engine
+ * (store, Graph clients, status cache, delta thread), which is not talloc
+ * memory, is released by a talloc destructor.
  *
- * STATUS: this is the skeleton.  mod_authorize reads the certificate's
- * serial and issuer and logs them, and returns noop: NO DECISION IS MADE
- * YET.  The store lookup, the Entra status cache, the Graph client and the
- * decision come from shared/ and are wired in later.
+ * This file is glue: the decision is shared/entra_match.c, the cache and
+ * its delta thread shared/status_cache.c and status_delta.c, all tested
+ * without FreeRADIUS.
  *
- * Threads: the instance is read-only after mod_instantiate, so
- * mod_authorize may run in any number of server threads at once.
+ * Threads: the instance is read-only after mod_instantiate and the engine
+ * is thread-safe, so mod_authorize may run in any number of server
+ * threads at once.  The engine runs one thread of its own (Graph delta
+ * polling), started in mod_instantiate and joined in mod_detach.
  */
 RCSID("$Id$")
 
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
+
+#include "entra_conf.h"
+#include "entra_match.h"
+#include "log.h"
 
 /* What to do with a certificate the CA's store does not know. */
 typedef enum {
@@ -66,17 +72,6 @@ static const FR_NAME_NUMBER cloud_table[] = {
 	{ NULL,		-1 }
 };
 
-/*
- * Values of control:Entra-Match-Result, as raddb-examples/dictionary
- * defines them.  mod_instantiate checks that every one is in the
- * dictionary, so other policy can rely on them.
- */
-static char const * const match_results[] = {
-	"accept", "revoked", "expired", "unknown-cert", "device-disabled",
-	"device-deleted", "user-disabled", "user-deleted", "graph-unavailable",
-	NULL
-};
-
 /* Bounds of the numeric options (seconds). */
 #define MAX_AGE_MAX		86400		/* a day */
 #define FAIL_OPEN_MAX_AGE_MAX	(7 * 86400)	/* a week */
@@ -87,6 +82,18 @@ static char const * const match_results[] = {
  * server thread for an answer nobody will read.
  */
 #define TIMEOUT_MAX_SEC		10
+
+/* What the module tells Graph and Intune it is (User-Agent). */
+#define ENTRA_MATCH_CALLER	"rlm_entra_match/1.0"
+
+/*
+ * Holds the engine, which is not talloc memory: freeing this (mod_detach,
+ * or the instance's own free) runs the destructor that stops the delta
+ * thread and releases the store and the clients.
+ */
+typedef struct {
+	struct entra_match_engine	*engine;
+} rlm_entra_match_handle_t;
 
 typedef struct rlm_entra_match_t {
 	char const		*name;		//!< Instance name (entra_match).
@@ -118,7 +125,9 @@ typedef struct rlm_entra_match_t {
 	entra_match_cloud_t	cloud;
 	DICT_ATTR const		*da_serial;	//!< TLS-Client-Cert-Serial
 	DICT_ATTR const		*da_issuer;	//!< TLS-Client-Cert-Issuer
+	DICT_ATTR const		*da_san;	//!< ...-X509v3-Subject-Alternative-Name, or NULL
 	DICT_ATTR const		*da_result;	//!< Entra-Match-Result
+	rlm_entra_match_handle_t *handle;	//!< The engine; NULL after mod_detach.
 } rlm_entra_match_t;
 
 static const CONF_PARSER module_config[] = {
@@ -190,66 +199,65 @@ static int range_option(CONF_SECTION *conf, char const *option, uint32_t value,
 	return -1;
 }
 
-/* Checks that an optional URL option, when set, is an http(s) URL. */
-static int url_option(CONF_SECTION *conf, char const *option, char const *value)
-{
-	if (!value) return 0;
-	if (strncmp(value, "https://", 8) == 0 || strncmp(value, "http://", 7) == 0) return 0;
-
-	cf_log_err_cs(conf, "Invalid value \"%s\" for '%s': expected an http:// or https:// URL",
-		      value, option);
-	return -1;
-}
-
 /*
- * Checks the Entra application settings: a tenant needs a client_id and
- * exactly one credential (client_secret_file, or client_cert with
- * client_key); cloud = custom needs both base URLs.
- *
- * The full check (key file modes, secret loading, cloud presets) belongs
- * to shared/'s entra_conf_validate(), which mod_instantiate will call once
- * the Graph client is wired; these are the checks a configuration reader
- * needs named here, with the file and line of the mistake.
+ * Builds the Microsoft cloud settings from the module's options and has
+ * shared/'s entra_conf_validate() check them (credential, key file modes,
+ * URLs, cloud presets) and load the client secret.  Returns 0 with *out
+ * set (NULL when no tenant is configured: store-only checks), or -1 after
+ * logging what is wrong.
  */
-static int entra_options_check(rlm_entra_match_t *inst, CONF_SECTION *conf)
+static int entra_conf_build(rlm_entra_match_t *inst, CONF_SECTION *conf, struct entra_conf **out)
 {
-	bool has_secret = inst->client_secret_file != NULL;
-	bool has_cert = inst->client_cert != NULL || inst->client_key != NULL;
+	struct {
+		char const	*name;
+		char const	*value;
+	} const settings[] = {
+		{ "tenant",		inst->tenant },
+		{ "client_id",		inst->client_id },
+		{ "client_secret_file",	inst->client_secret_file },
+		{ "client_cert",	inst->client_cert },
+		{ "client_key",		inst->client_key },
+		{ "cloud",		inst->cloud_str },
+		{ "login_base",		inst->login_base },
+		{ "graph_base",		inst->graph_base },
+		{ "ca_bundle",		inst->ca_bundle },
+		{ "caller_info",	ENTRA_MATCH_CALLER },
+	};
+	struct entra_conf	*c;
+	struct err		e;
+	char			timeout_ms[32];
+	size_t			i;
 
-	if (inst->client_cert && !inst->client_key) {
-		cf_log_err_cs(conf, "'client_cert' needs 'client_key'");
-		return -1;
-	}
-	if (inst->client_key && !inst->client_cert) {
-		cf_log_err_cs(conf, "'client_key' needs 'client_cert'");
-		return -1;
-	}
-	if (has_secret && has_cert) {
-		cf_log_err_cs(conf, "Set either 'client_secret_file' or 'client_cert' + 'client_key', not both");
-		return -1;
-	}
-	if (inst->tenant) {
-		if (!inst->client_id) {
-			cf_log_err_cs(conf, "'tenant' is set, so 'client_id' must be set too");
+	*out = NULL;
+	if (!inst->tenant) {
+		if (inst->client_id || inst->client_secret_file || inst->client_cert || inst->client_key) {
+			cf_log_err_cs(conf, "Entra application settings need 'tenant'");
 			return -1;
 		}
-		if (!has_secret && !has_cert) {
-			cf_log_err_cs(conf, "'tenant' is set, so 'client_secret_file' or "
-				      "'client_cert' + 'client_key' must be set too");
-			return -1;
-		}
-	} else if (inst->client_id || has_secret || has_cert) {
-		cf_log_err_cs(conf, "Entra application settings need 'tenant'");
-		return -1;
+		return 0;
 	}
 
-	if (inst->cloud == ENTRA_MATCH_CLOUD_CUSTOM && (!inst->login_base || !inst->graph_base)) {
-		cf_log_err_cs(conf, "'cloud = custom' needs both 'login_base' and 'graph_base'");
+	c = entra_conf_new();
+	if (!c) {
+		cf_log_err_cs(conf, "Out of memory");
 		return -1;
 	}
-	if (url_option(conf, "login_base", inst->login_base) < 0) return -1;
-	if (url_option(conf, "graph_base", inst->graph_base) < 0) return -1;
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (!settings[i].value) continue;
+		if (entra_conf_set(c, settings[i].name, settings[i].value, &e) < 0) goto error;
+	}
+	snprintf(timeout_ms, sizeof(timeout_ms), "%ld",
+		 (long) inst->timeout.tv_sec * 1000 + (long) inst->timeout.tv_usec / 1000);
+	if (entra_conf_set(c, "timeout_ms", timeout_ms, &e) < 0) goto error;
+	if (entra_conf_validate(c, &e) < 0) goto error;
+
+	*out = c;
 	return 0;
+
+error:
+	cf_log_err_cs(conf, "%s", e.msg);
+	entra_conf_free(c);
+	return -1;
 }
 
 /* Checks the cache and timing options. */
@@ -260,7 +268,7 @@ static int timing_options_check(rlm_entra_match_t *inst, CONF_SECTION *conf)
 			 inst->max_age, FAIL_OPEN_MAX_AGE_MAX) < 0) return -1;
 	if (range_option(conf, "delta_interval", inst->delta_interval, 1, DELTA_INTERVAL_MAX) < 0) return -1;
 
-	if ((inst->timeout.tv_sec == 0 && inst->timeout.tv_usec == 0) ||
+	if ((inst->timeout.tv_sec == 0 && inst->timeout.tv_usec < 1000) ||
 	    inst->timeout.tv_sec > TIMEOUT_MAX_SEC ||
 	    (inst->timeout.tv_sec == TIMEOUT_MAX_SEC && inst->timeout.tv_usec > 0)) {
 		cf_log_err_cs(conf, "Invalid value %d.%06d for 'timeout': expected more than 0 and "
@@ -273,12 +281,12 @@ static int timing_options_check(rlm_entra_match_t *inst, CONF_SECTION *conf)
 
 /*
  * Resolves the attributes the module reads and writes.  The TLS ones are
- * the server's own; Entra-Match-Result and its values come from
- * raddb-examples/dictionary.
+ * the server's own; TLS-Client-Cert-X509v3-Subject-Alternative-Name,
+ * Entra-Match-Result and its values come from raddb-examples/dictionary.
  */
 static int attributes_resolve(rlm_entra_match_t *inst, CONF_SECTION *conf)
 {
-	char const * const *r;
+	int r;
 
 	inst->da_serial = dict_attrbyname("TLS-Client-Cert-Serial");
 	inst->da_issuer = dict_attrbyname("TLS-Client-Cert-Issuer");
@@ -288,16 +296,26 @@ static int attributes_resolve(rlm_entra_match_t *inst, CONF_SECTION *conf)
 		return -1;
 	}
 
+	inst->da_san = dict_attrbyname("TLS-Client-Cert-X509v3-Subject-Alternative-Name");
+	if (!inst->da_san && inst->unknown == ENTRA_UNKNOWN_PASS) {
+		WARN("rlm_entra_match (%s): 'unknown = pass' but TLS-Client-Cert-X509v3-Subject-Alternative-Name "
+		     "is not in the dictionary: certificates from other CAs cannot be checked against "
+		     "Entra ID (add the lines of raddb-examples/dictionary)", inst->name);
+	}
+
 	inst->da_result = dict_attrbyname("Entra-Match-Result");
 	if (!inst->da_result) {
 		cf_log_err_cs(conf, "Attribute 'Entra-Match-Result' is not in the dictionary: "
 			      "add the lines of raddb-examples/dictionary to raddb/dictionary");
 		return -1;
 	}
-	for (r = match_results; *r; r++) {
-		if (!dict_valbyname(inst->da_result->attr, inst->da_result->vendor, *r)) {
-			cf_log_err_cs(conf, "Entra-Match-Result has no VALUE '%s' in the dictionary: "
-				      "use the lines of raddb-examples/dictionary", *r);
+	for (r = EM_RESULT_MIN; r <= EM_RESULT_MAX; r++) {
+		char const *name = entra_match_result_name((enum entra_match_result) r);
+		DICT_VALUE const *dv = dict_valbyname(inst->da_result->attr, inst->da_result->vendor, name);
+
+		if (!dv || dv->value != r) {
+			cf_log_err_cs(conf, "Entra-Match-Result has no VALUE '%s' %d in the dictionary: "
+				      "use the lines of raddb-examples/dictionary", name, r);
 			return -1;
 		}
 	}
@@ -305,14 +323,85 @@ static int attributes_resolve(rlm_entra_match_t *inst, CONF_SECTION *conf)
 }
 
 /*
- * Checks every option and derives the enumerations; later also opens the
- * store read-only and starts the status cache.  Returns 0, or -1 after
+ * Routes shared/'s log lines (Graph client, status cache, delta thread)
+ * to the server's log.  They name identifiers, never secrets.
+ */
+static void entra_match_log(UNUSED void *arg, enum log_level level, char const *line)
+{
+	log_type_t type;
+
+	switch (level) {
+	case LOGL_ERR:	type = L_ERR; break;
+	case LOGL_WARN:	type = L_WARN; break;
+	case LOGL_INFO:	type = L_INFO; break;
+	default:	type = L_DBG; break;
+	}
+	radlog(type, "rlm_entra_match: %s", line);
+}
+
+/* Stops the delta thread and frees the engine (talloc destructor). */
+static int _entra_match_handle_free(rlm_entra_match_handle_t *handle)
+{
+	entra_match_engine_free(handle->engine);
+	handle->engine = NULL;
+	return 0;
+}
+
+/*
+ * Makes the engine: opens the store read-only, builds the Graph clients
+ * and the status cache, and starts the delta thread (not when only
+ * checking the configuration, -C).
+ */
+static int engine_start(rlm_entra_match_t *inst, CONF_SECTION *conf, struct entra_conf *ec)
+{
+	struct entra_match_engine_opts	o;
+	struct err			e;
+
+	memset(&o, 0, sizeof(o));
+	o.store_path = inst->store;
+	o.conf = ec;		/* the engine owns it from here */
+	o.policy.unknown_pass = inst->unknown == ENTRA_UNKNOWN_PASS;
+	o.policy.check_user = inst->check_user;
+	o.policy.strict = inst->strict;
+	o.policy.fail_open = inst->fail == ENTRA_FAIL_OPEN;
+	o.policy.max_age_ms = (int64_t) inst->max_age * 1000;
+	o.policy.fail_open_max_age_ms = (int64_t) inst->fail_open_max_age * 1000;
+	o.timeout_ms = (int64_t) inst->timeout.tv_sec * 1000 + inst->timeout.tv_usec / 1000;
+	o.delta_interval_ms = (int64_t) inst->delta_interval * 1000;
+	o.start_delta = !check_config;
+
+	inst->handle = talloc_zero(inst, rlm_entra_match_handle_t);
+	if (!inst->handle) {
+		entra_conf_free(ec);
+		cf_log_err_cs(conf, "Out of memory");
+		return -1;
+	}
+	talloc_set_destructor(inst->handle, _entra_match_handle_free);
+
+	inst->handle->engine = entra_match_engine_new(&o, &e);
+	if (!inst->handle->engine) {
+		if (e.code == ERR_STORE) {
+			cf_log_err_cs(conf, "%s (the server's user needs read access to the store, "
+				      "its -wal and -shm files, and search access to its directory; "
+				      "scep-ca must have the store open)", e.msg);
+		} else {
+			cf_log_err_cs(conf, "%s", e.msg);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks every option, derives the enumerations, opens the store
+ * read-only and starts the status cache.  Returns 0, or -1 after
  * cf_log_err_cs said what is wrong, which makes the server refuse to
  * start (and `radiusd -XC` fail).
  */
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_entra_match_t	*inst = instance;
+	struct entra_conf	*ec;
 	int			v;
 
 	inst->cs = conf;
@@ -326,39 +415,58 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if ((v = enum_option(conf, "cloud", inst->cloud_str, cloud_table)) < 0) return -1;
 	inst->cloud = v;
 
-	if (entra_options_check(inst, conf) < 0) return -1;
 	if (timing_options_check(inst, conf) < 0) return -1;
 	if (attributes_resolve(inst, conf) < 0) return -1;
 
-	if (!inst->tenant) {
+	/* Process-wide, like the server's own log: set before threads exist. */
+	log_set_sink(entra_match_log, NULL);
+	log_set_level(rad_debug_lvl >= L_DBG_LVL_2 ? LOGL_DEBUG : LOGL_INFO);
+
+	if (entra_conf_build(inst, conf, &ec) < 0) return -1;
+	if (!ec) {
 		WARN("rlm_entra_match (%s): no 'tenant' set: certificates are checked against "
 		     "the store only, not against Entra ID", inst->name);
 	}
+	return engine_start(inst, conf, ec);
+}
+
+/* Stops the delta thread and releases the engine. */
+static int mod_detach(void *instance)
+{
+	rlm_entra_match_t *inst = instance;
+
+	TALLOC_FREE(inst->handle);
 	return 0;
 }
 
-/*
- * Frees what talloc does not own.  Nothing yet: the store handle, the
- * status cache and its delta-polling thread will be released here.
- */
-static int mod_detach(UNUSED void *instance)
+/* Sets control:Entra-Match-Result. */
+static void result_set(rlm_entra_match_t const *inst, REQUEST *request, enum entra_match_result r)
 {
-	return 0;
+	VALUE_PAIR *vp;
+
+	vp = fr_pair_afrom_da(request, inst->da_result);
+	if (!vp) return;
+	vp->vp_integer = r;
+	fr_pair_replace(&request->config, vp);
 }
 
 /*
  * Called in the authorize section of the check-eap-tls virtual server,
  * after the TLS handshake verified the client certificate's chain.
  *
- * NOT YET THE DECISION: for now this only reports the serial and issuer
- * it will look up, and returns noop so the virtual server's own policy
- * decides.  Without TLS-Client-Cert-Serial (called outside EAP-TLS, or in
- * the outer authorize before the handshake finished) it does nothing.
+ * Returns ok (accept), reject (refused: reply:Reply-Message says why),
+ * noop (no client certificate in the request, or a certificate of another
+ * CA with unknown = pass), or fail (the store could not be read).  Sets
+ * control:Entra-Match-Result whenever it decided.
  */
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
-	rlm_entra_match_t const	*inst = instance;
-	VALUE_PAIR		*serial, *issuer;
+	rlm_entra_match_t const		*inst = instance;
+	VALUE_PAIR			*serial, *issuer, *san = NULL;
+	struct entra_match_cert		cert;
+	struct entra_match_verdict	v;
+	enum entra_match_result		r;
+	char const			*name;
 
 	serial = fr_pair_find_by_da(request->packet->vps, inst->da_serial, TAG_ANY);
 	if (!serial) {
@@ -366,13 +474,37 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 			"certificate check, nothing to do");
 		return RLM_MODULE_NOOP;
 	}
+	if (!inst->handle || !inst->handle->engine) return RLM_MODULE_FAIL;
 	issuer = fr_pair_find_by_da(request->packet->vps, inst->da_issuer, TAG_ANY);
+	if (inst->da_san) san = fr_pair_find_by_da(request->packet->vps, inst->da_san, TAG_ANY);
 
+	cert.serial = serial->vp_strvalue;
+	cert.issuer = issuer ? issuer->vp_strvalue : NULL;
+	cert.san = san ? san->vp_strvalue : NULL;
 	RDEBUG2("Client certificate TLS-Client-Cert-Serial = %s, TLS-Client-Cert-Issuer = \"%s\"",
-		serial->vp_strvalue, issuer ? issuer->vp_strvalue : "");
-	RDEBUG2("Store and Entra ID checks are not wired yet: no decision made");
+		cert.serial, cert.issuer ? cert.issuer : "");
 
-	return RLM_MODULE_NOOP;
+	r = entra_match_engine_decide(inst->handle->engine, &cert, &v);
+	name = entra_match_result_name(r);
+	result_set(inst, request, r);
+
+	switch (r) {
+	case EM_ACCEPT:
+		RDEBUG("Accepted (%s): %s", name, v.detail);
+		return RLM_MODULE_OK;
+
+	case EM_PASS:
+		RDEBUG("Not issued by this CA, left to the policy (%s): %s", name, v.detail);
+		return RLM_MODULE_NOOP;
+
+	default:
+		break;
+	}
+
+	/* A refusal: why goes into the reply and, always, into the log. */
+	pair_make_reply("Reply-Message", v.reason, T_OP_SET);
+	RINFO("Refused (%s) certificate serial %s: %s: %s", name, cert.serial, v.reason, v.detail);
+	return r == EM_ERROR ? RLM_MODULE_FAIL : RLM_MODULE_REJECT;
 }
 
 /*

@@ -1,7 +1,7 @@
 /*
  * authorize.c - the authorize step of enrollment: is this CSR's
  * challengePassword good for the profile?  One function per mode; the
- * Intune mode plugs in here too.
+ * Intune mode sends the whole CSR to Intune (intune_authz.c).
  */
 #include <string.h>
 
@@ -120,6 +120,11 @@ authorize_challenge(struct scep_ctx *ctx, const struct profile_conf *p,
 		break;
 	case CHALLENGE_ONE_TIME:
 		rc = check_one_time(ctx, p, &given, consume, e);
+		break;
+	case CHALLENGE_INTUNE:
+		/* Only Intune can read its challenge: authorize_intune(). */
+		err_set(e, ERR_INTERNAL, "an Intune challenge is checked by"
+		    " Intune, not here");
 		break;
 	default:
 		err_set(e, ERR_CONFIG, "challenge mode %s is not available",

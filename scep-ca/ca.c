@@ -1,11 +1,14 @@
 /*
- * ca.c - the only code that touches the CA and RA private keys: loading
- * them, signing certificates, CRLs and CertReps, unwrapping SCEP envelope
- * keys.
+ * ca.c - the only code that touches the CA, RA and OCSP signer private
+ * keys: loading them, signing certificates, CRLs, CertReps and OCSP
+ * responses, unwrapping SCEP envelope keys, renewing the OCSP signer.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -14,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "ca_int.h"
 #include "log.h"
 #include "pki.h"
 
@@ -25,6 +29,17 @@ struct ca {
 	EVP_PKEY	*ra_key;
 	STACK_OF(X509)	*chain;		/* above an imported CA */
 	const EVP_MD	*md;		/* static OpenSSL object */
+	/*
+	 * The delegated OCSP signer (NULL: none), replaced under ocsp_lock.
+	 * The *_proto contexts are initialised once for signing and copied
+	 * for each response: cheaper than a new initialisation every time.
+	 */
+	pthread_rwlock_t ocsp_lock;
+	X509		*ocsp_cert;
+	EVP_PKEY	*ocsp_key;
+	EVP_MD_CTX	*ocsp_proto;
+	EVP_MD_CTX	*ca_proto;	/* [ocsp] signer = ca */
+	atomic_uint	 ocsp_generation; /* bumped by every renewal */
 };
 
 void
@@ -37,7 +52,33 @@ ca_free(struct ca *ca)
 	X509_free(ca->ra_cert);
 	EVP_PKEY_free(ca->ra_key);
 	sk_X509_pop_free(ca->chain, X509_free);
+	X509_free(ca->ocsp_cert);
+	EVP_PKEY_free(ca->ocsp_key);
+	EVP_MD_CTX_free(ca->ocsp_proto);
+	EVP_MD_CTX_free(ca->ca_proto);
+	pthread_rwlock_destroy(&ca->ocsp_lock);
 	free(ca);
+}
+
+/* The digest a key signs with: SHA-384 for EC above 256 bits. */
+static const EVP_MD *
+key_digest(EVP_PKEY *key)
+{
+	return EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) > 256 ?
+	    EVP_sha384() : EVP_sha256();
+}
+
+/* A signing context for key, to copy for each OCSP response; or NULL. */
+static EVP_MD_CTX *
+sign_proto(EVP_PKEY *key)
+{
+	EVP_MD_CTX	*ctx;
+
+	if ((ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestSignInit(ctx, NULL, key_digest(key), NULL, key) == 1)
+		return ctx;
+	EVP_MD_CTX_free(ctx);
+	return NULL;
 }
 
 /* Reads DIR/name into a malloc'd path. */
@@ -75,6 +116,50 @@ out:
 	return rc;
 }
 
+/*
+ * Loads DIR/ocsp.crt and ocsp.key when present (a CA directory made
+ * before they existed has none; the daemon then makes them).  A key file
+ * others may read is refused; a signer this CA did not issue, or a pair
+ * that does not match (a crash during renewal), is left out so that the
+ * daemon renews it.
+ */
+static int
+load_ocsp_signer(struct ca *ca, const char *dir, struct err *e)
+{
+	char	*cp = ca_path(dir, "ocsp.crt"), *kp = ca_path(dir, "ocsp.key");
+	int	 rc = -1;
+
+	if (cp == NULL || kp == NULL) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (access(cp, F_OK) != 0 || access(kp, F_OK) != 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((ca->ocsp_cert = pki_read_cert(cp, e)) == NULL ||
+	    (ca->ocsp_key = pki_read_key(kp, NULL, 1, e)) == NULL)
+		goto out;
+	if (X509_check_private_key(ca->ocsp_cert, ca->ocsp_key) != 1 ||
+	    X509_verify(ca->ocsp_cert, X509_get0_pubkey(ca->ca_cert)) != 1) {
+		ERR_clear_error();
+		log_warn("ca", "%s is not a signer of this CA with %s: ignored",
+		    cp, kp);
+		X509_free(ca->ocsp_cert);
+		EVP_PKEY_free(ca->ocsp_key);
+		ca->ocsp_cert = NULL;
+		ca->ocsp_key = NULL;
+		rc = 0;
+	} else if ((ca->ocsp_proto = sign_proto(ca->ocsp_key)) == NULL)
+		err_set_ossl(e, ERR_INTERNAL, "ca: cannot use %s", kp);
+	else
+		rc = 0;
+out:
+	free(cp);
+	free(kp);
+	return rc;
+}
+
 struct ca *
 ca_load(const char *dir, const char *passphrase, struct err *e)
 {
@@ -85,6 +170,8 @@ ca_load(const char *dir, const char *passphrase, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	pthread_rwlock_init(&ca->ocsp_lock, NULL);
+	atomic_init(&ca->ocsp_generation, 0);
 	if (load_pair(dir, "ca.crt", "ca.key", passphrase, &ca->ca_cert,
 	    &ca->ca_key, e) == -1 ||
 	    load_pair(dir, "ra.crt", "ra.key", NULL, &ca->ra_cert, &ca->ra_key,
@@ -102,8 +189,13 @@ ca_load(const char *dir, const char *passphrase, struct err *e)
 			goto fail;
 	} else if ((ca->chain = sk_X509_new_null()) == NULL)
 		goto fail;
-	ca->md = EVP_PKEY_is_a(ca->ca_key, "EC") &&
-	    EVP_PKEY_get_bits(ca->ca_key) > 256 ? EVP_sha384() : EVP_sha256();
+	ca->md = key_digest(ca->ca_key);
+	if ((ca->ca_proto = sign_proto(ca->ca_key)) == NULL) {
+		err_set_ossl(e, ERR_INTERNAL, "ca: cannot sign with the CA key");
+		goto fail;
+	}
+	if (load_ocsp_signer(ca, dir, e) == -1)
+		goto fail;
 	if (X509_cmp_current_time(X509_get0_notAfter(ca->ca_cert)) < 0)
 		log_warn("ca", "the CA certificate has expired: nothing it signs"
 		    " will verify");
@@ -156,6 +248,109 @@ ca_sign_crl(struct ca *ca, X509_CRL *crl, struct err *e)
 	if (X509_CRL_sign(crl, ca->ca_key, ca->md) <= 0)
 		return err_set_ossl(e, ERR_INTERNAL, "ca: signing the CRL failed");
 	return 0;
+}
+
+int
+ca_sign_ocsp(struct ca *ca, OCSP_BASICRESP *bs, int use_ca, struct err *e)
+{
+	X509		*cert;
+	EVP_MD_CTX	*proto, *ctx;
+	unsigned long	 flags = OCSP_RESPID_KEY;
+	int		 ok;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	pthread_rwlock_rdlock(&ca->ocsp_lock);
+	if (use_ca || ca->ocsp_cert == NULL) {
+		/* Relying parties know the CA: no certificate needed. */
+		cert = ca->ca_cert;
+		proto = ca->ca_proto;
+		flags |= OCSP_NOCERTS;
+	} else {
+		cert = ca->ocsp_cert;
+		proto = ca->ocsp_proto;
+	}
+	/* The certificate gets a reference of the response's own. */
+	ok = EVP_MD_CTX_copy_ex(ctx, proto) == 1 &&
+	    OCSP_basic_sign_ctx(bs, cert, ctx, NULL, flags) == 1;
+	pthread_rwlock_unlock(&ca->ocsp_lock);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return err_set_ossl(e, ERR_INTERNAL, "ca: signing an OCSP"
+		    " response failed");
+	return 0;
+}
+
+unsigned int
+ca_ocsp_signer_generation(struct ca *ca)
+{
+	return atomic_load(&ca->ocsp_generation);
+}
+
+int64_t
+ca_ocsp_signer_expiry(struct ca *ca)
+{
+	struct tm	tm;
+	int64_t		t = 0;
+
+	pthread_rwlock_rdlock(&ca->ocsp_lock);
+	if (ca->ocsp_cert != NULL &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(ca->ocsp_cert), &tm))
+		t = (int64_t)timegm(&tm);
+	pthread_rwlock_unlock(&ca->ocsp_lock);
+	return t;
+}
+
+int
+ca_ocsp_signer_renew(struct ca *ca, const char *dir, const char *key_spec,
+    int days, struct err *e)
+{
+	EVP_PKEY	*key = NULL;
+	EVP_MD_CTX	*proto = NULL;
+	X509		*x = NULL;
+	char		*kp = NULL, *cp = NULL;
+	int		 rc = -1;
+
+	if ((kp = ca_path(dir, "ocsp.key")) == NULL ||
+	    (cp = ca_path(dir, "ocsp.crt")) == NULL) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((key = pki_keygen(key_spec, e)) == NULL ||
+	    (x = ca_ocsp_signer_build(ca->ca_cert, ca->ca_key, ca->md, key,
+	    days, e)) == NULL)
+		goto out;
+	if ((proto = sign_proto(key)) == NULL) {
+		err_set_ossl(e, ERR_INTERNAL, "ca: cannot sign with the new key");
+		goto out;
+	}
+	/*
+	 * Key first: a crash between the two renames leaves a pair that
+	 * does not match, which ca_load() leaves out and the daemon renews.
+	 */
+	if (pki_write_key(kp, key, NULL, e) == -1 ||
+	    pki_write_cert(cp, x, e) == -1)
+		goto out;
+	pthread_rwlock_wrlock(&ca->ocsp_lock);
+	X509_free(ca->ocsp_cert);
+	EVP_PKEY_free(ca->ocsp_key);
+	EVP_MD_CTX_free(ca->ocsp_proto);
+	ca->ocsp_cert = x;
+	ca->ocsp_key = key;
+	ca->ocsp_proto = proto;
+	atomic_fetch_add(&ca->ocsp_generation, 1);
+	pthread_rwlock_unlock(&ca->ocsp_lock);
+	x = NULL;
+	key = NULL;
+	proto = NULL;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(proto);
+	EVP_PKEY_free(key);
+	X509_free(x);
+	free(kp);
+	free(cp);
+	return rc;
 }
 
 int

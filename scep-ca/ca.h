@@ -4,12 +4,16 @@
  * see a private key, so the keys can move to another process or an HSM
  * without touching the HTTP or SCEP code.
  *
- * Thread-safety: after ca_load() a struct ca is read-only; every function
- * may be called from any number of threads at once.
+ * Thread-safety: after ca_load() a struct ca is read-only, except the
+ * delegated OCSP signer, which ca_ocsp_signer_renew() replaces under a
+ * lock; every function may be called from any number of threads at once.
  */
 #ifndef SCEPCA_CA_H
 #define SCEPCA_CA_H
 
+#include <stdint.h>
+
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include "buf.h"
@@ -46,6 +50,30 @@ int		 ca_sign_cert(struct ca *ca, X509 *x, struct err *e);
 int		 ca_sign_crl(struct ca *ca, X509_CRL *crl, struct err *e);
 
 /*
+ * Signs an OCSP BasicOCSPResponse (RFC 6960 §4.2.1) with the delegated
+ * OCSP signer (DIR/ocsp.crt, included in the response, §4.2.2.2), or with
+ * the CA key when use_ca is set or no delegated signer is loaded.  Sets
+ * producedAt and the responderID byKey.  Returns 0 or -1.
+ */
+int		 ca_sign_ocsp(struct ca *ca, OCSP_BASICRESP *bs, int use_ca,
+		    struct err *e);
+
+/* A number that changes whenever ca_ocsp_signer_renew() succeeds. */
+unsigned int	 ca_ocsp_signer_generation(struct ca *ca);
+
+/* notAfter of the delegated OCSP signer (Unix time), 0 when none. */
+int64_t		 ca_ocsp_signer_expiry(struct ca *ca);
+
+/*
+ * Makes a new delegated OCSP signer: a key of key_spec ("ec:p256",
+ * "rsa:2048"...) and a certificate from the CA valid for days, written
+ * atomically to DIR/ocsp.key (0600) and DIR/ocsp.crt, then used for every
+ * later ca_sign_ocsp().  Returns 0 or -1 (the old signer stays).
+ */
+int		 ca_ocsp_signer_renew(struct ca *ca, const char *dir,
+		    const char *key_spec, int days, struct err *e);
+
+/*
  * Signs tbs with the RA key (RSA PKCS#1 v1.5 with md), for a CertRep's
  * signerInfo.  The signature is appended to sig.  Returns 0 or -1.
  */
@@ -79,12 +107,14 @@ struct ca_create_opts {
 	const char	*import_cert;	/* existing issuing CA (+ chain) */
 	const char	*import_key;
 	const char	*import_passphrase; /* may be NULL */
+	const char	*ocsp_key_spec;	/* delegated OCSP signer, "ec:p256" */
+	int		 ocsp_days;	/* its validity, default 30 */
 };
 
 /*
- * Creates DIR/ca.crt, ca.key, ra.crt, ra.key (keys 0600) and, for an
- * imported CA with a chain, chain.pem.  Refuses to overwrite.  On failure
- * removes what it created.
+ * Creates DIR/ca.crt, ca.key, ra.crt, ra.key, ocsp.crt, ocsp.key (keys
+ * 0600) and, for an imported CA with a chain, chain.pem.  Refuses to
+ * overwrite.  On failure removes what it created.
  */
 int		 ca_create(const char *dir, const struct ca_create_opts *o,
 		    struct err *e);

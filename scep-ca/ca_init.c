@@ -14,13 +14,15 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "ca_int.h"
 #include "issue.h"
 #include "log.h"
 #include "pki.h"
 
 /* Files ca_create() may make, removed again if it fails half-way. */
 static const char *const made_files[] = {
-	"ca.crt", "ca.key", "ra.crt", "ra.key", "chain.pem",
+	"ca.crt", "ca.key", "ra.crt", "ra.key", "chain.pem", "ocsp.crt",
+	"ocsp.key",
 };
 
 /* Builds and self-signs (issuer == NULL) or CA-signs a certificate. */
@@ -150,16 +152,16 @@ check_fresh(const char *dir, struct err *e)
 	return 0;
 }
 
-/* Subject of the RA: the CA's CN with " SCEP RA" appended. */
+/* Subject of the RA or OCSP signer: the CA's CN with suffix appended. */
 static X509_NAME *
-ra_subject(X509 *ca_cert, struct err *e)
+ra_subject(X509 *ca_cert, const char *suffix, struct err *e)
 {
 	X509_NAME	*name;
 	char		 cn[200] = "scep-ca", full[256];
 
 	X509_NAME_get_text_by_NID(X509_get_subject_name(ca_cert), NID_commonName,
 	    cn, sizeof(cn));
-	snprintf(full, sizeof(full), "%s SCEP RA", cn);
+	snprintf(full, sizeof(full), "%s%s", cn, suffix);
 	if ((name = X509_NAME_new()) == NULL ||
 	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
 	    (unsigned char *)full, -1, -1, 0)) {
@@ -168,6 +170,94 @@ ra_subject(X509 *ca_cert, struct err *e)
 		return NULL;
 	}
 	return name;
+}
+
+/* Sets notBefore (5 minutes back, for clock skew) and notAfter. */
+static int
+set_validity(X509 *x, X509 *ca_cert, int days)
+{
+	ASN1_TIME	*na;
+	int		 ok;
+
+	if (!X509_gmtime_adj(X509_getm_notBefore(x), -300) ||
+	    (na = X509_time_adj_ex(NULL, days, 0, NULL)) == NULL)
+		return 0;
+	if (ASN1_TIME_compare(na, X509_get0_notAfter(ca_cert)) > 0)
+		ok = X509_set1_notAfter(x, X509_get0_notAfter(ca_cert));
+	else
+		ok = X509_set1_notAfter(x, na);
+	ASN1_TIME_free(na);
+	return ok;
+}
+
+X509 *
+ca_ocsp_signer_build(X509 *ca_cert, EVP_PKEY *ca_key, const EVP_MD *md,
+    EVP_PKEY *key, int days, struct err *e)
+{
+	X509		*x = NULL;
+	X509_NAME	*subject = NULL;
+
+	if ((subject = ra_subject(ca_cert, " OCSP Responder", e)) == NULL)
+		return NULL;
+	if ((x = X509_new()) == NULL || !X509_set_version(x, 2) ||
+	    issue_random_serial(x, e) == -1 ||
+	    !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca_cert)) ||
+	    !set_validity(x, ca_cert, days) || !X509_set_pubkey(x, key))
+		goto fail;
+	/* RFC 6960 §4.2.2.2: the CA delegates with id-kp-OCSPSigning. */
+	if (issue_add_ext(x, ca_cert, NID_basic_constraints,
+	    "critical,CA:FALSE", e) == -1 ||
+	    issue_add_ext(x, ca_cert, NID_key_usage,
+	    "critical,digitalSignature", e) == -1 ||
+	    issue_add_ext(x, ca_cert, NID_ext_key_usage, "OCSPSigning",
+	    e) == -1 ||
+	    /* §4.2.2.2.1: relying parties need not check its own status. */
+	    issue_add_ext(x, ca_cert, NID_id_pkix_OCSP_noCheck, "ignored",
+	    e) == -1 ||
+	    issue_add_ext(x, ca_cert, NID_subject_key_identifier, "hash",
+	    e) == -1 ||
+	    issue_add_ext(x, ca_cert, NID_authority_key_identifier,
+	    "keyid:always", e) == -1)
+		goto fail;
+	if (X509_sign(x, ca_key, md) <= 0)
+		goto fail;
+	X509_NAME_free(subject);
+	return x;
+fail:
+	if (e != NULL && e->code == ERR_OK)
+		err_set_ossl(e, ERR_INTERNAL, "cannot build the OCSP signer");
+	X509_NAME_free(subject);
+	X509_free(x);
+	return NULL;
+}
+
+/* Makes the delegated OCSP signer next to a new CA's files. */
+static int
+create_ocsp_signer(const char *dir, X509 *cacert, EVP_PKEY *cakey,
+    const struct ca_create_opts *o, struct err *e)
+{
+	EVP_PKEY	*key = NULL;
+	X509		*x = NULL;
+	const EVP_MD	*md;
+	int		 rc = -1;
+
+	md = EVP_PKEY_is_a(cakey, "EC") && EVP_PKEY_get_bits(cakey) > 256 ?
+	    EVP_sha384() : EVP_sha256();
+	if ((key = pki_keygen(o->ocsp_key_spec ? o->ocsp_key_spec :
+	    OCSP_SIGNER_KEY_DEFAULT, e)) == NULL ||
+	    (x = ca_ocsp_signer_build(cacert, cakey, md, key,
+	    o->ocsp_days > 0 ? o->ocsp_days : OCSP_SIGNER_DAYS_DEFAULT,
+	    e)) == NULL)
+		goto out;
+	if (write_file(dir, "ocsp.key", NULL, key, NULL, e) == -1 ||
+	    write_file(dir, "ocsp.crt", x, NULL, NULL, e) == -1)
+		goto out;
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	X509_free(x);
+	return rc;
 }
 
 /* Validity of the RA: at most 2 years, never past the CA. */
@@ -215,7 +305,7 @@ ca_create(const char *dir, const struct ca_create_opts *o, struct err *e)
 			err_set(e, ERR_USAGE, "the RA key must be RSA");
 		goto out;
 	}
-	if ((rasubj = ra_subject(cacert, e)) == NULL ||
+	if ((rasubj = ra_subject(cacert, " SCEP RA", e)) == NULL ||
 	    (racert = make_cert(rasubj, rakey, cacert, cakey, ra_days(cacert), 0,
 	    e)) == NULL)
 		goto out;
@@ -225,7 +315,8 @@ ca_create(const char *dir, const struct ca_create_opts *o, struct err *e)
 	    write_file(dir, "ra.key", NULL, rakey, NULL, e) == -1 ||
 	    write_file(dir, "ca.crt", cacert, NULL, NULL, e) == -1 ||
 	    write_file(dir, "ra.crt", racert, NULL, NULL, e) == -1 ||
-	    (chain != NULL && write_chain(dir, chain, e) == -1))
+	    (chain != NULL && write_chain(dir, chain, e) == -1) ||
+	    create_ocsp_signer(dir, cacert, cakey, o, e) == -1)
 		goto out;
 	rc = 0;
 out:

@@ -20,6 +20,17 @@ int	cmd_unrevoke(int argc, char **argv, struct err *e);
 int	cmd_approve(int argc, char **argv, struct err *e);
 int	cmd_deny(int argc, char **argv, struct err *e);
 int	cmd_inspect(int argc, char **argv, struct err *e);
+int	cmd_crl(int argc, char **argv, struct err *e);
+
+struct crl_blob;
+
+/*
+ * Loads the CA (its passphrase as cli_passphrase() finds it) and signs a
+ * new CRL into [crl] dir (crl_publish()).  *out gets the CRL with one
+ * reference (crl_blob_release()).  Returns 0 or -1.
+ */
+int	cli_crl_publish(const struct scep_conf *conf, struct store *st,
+	    struct crl_blob **out, struct err *e);
 
 /* Loads DIR's configuration and opens its store for writing. */
 int	cli_open(const char *dir, struct scep_conf *conf, struct store **st,

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "cli.h"
+#include "crl.h"
 #include "encode.h"
 #include "enroll.h"
 
@@ -30,10 +31,11 @@ static const char usage_revoke[] =
 "usage: scep-ca revoke SERIAL --dir DIR [--reason REASON]\n"
 "Revokes a certificate.  REASON: unspecified (default), keyCompromise,\n"
 "affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn,\n"
-"or certificateHold (a hold, which unrevoke can lift).\n";
+"or certificateHold (a hold, which unrevoke can lift).  OCSP answers\n"
+"revoked at once; the CRL file is re-signed at once.\n";
 static const char usage_unrevoke[] =
 "usage: scep-ca unrevoke SERIAL --dir DIR\n"
-"Releases a certificate on hold.\n";
+"Releases a certificate on hold; the CRL file is re-signed at once.\n";
 static const char usage_approve[] =
 "usage: scep-ca approve TXID --dir DIR\n"
 "Approves a pending request; the client gets its certificate on its next\n"
@@ -250,13 +252,34 @@ cmd_show(int argc, char **argv, struct err *e)
 	return with_store(argc, argv, usage_show, 1, do_show, e);
 }
 
+/*
+ * After a status change: re-signs the CRL file at once (a running daemon
+ * also notices the change by itself).  The change is made either way, so
+ * a failure here is a warning, not the command's failure.
+ */
+static void
+republish(const struct scep_conf *conf, struct store *st)
+{
+	struct crl_blob	*b = NULL;
+	struct err	 e = {0};
+
+	if (conf->crl_dir[0] == '\0')
+		return;		/* no file: the daemon publishes it */
+	if (cli_crl_publish(conf, st, &b, &e) == -1)
+		fprintf(stderr, "scep-ca: warning: the CRL was not re-signed"
+		    " (a running daemon will): %s\n", e.msg);
+	else
+		printf("CRL %lld published (%zu entries)\n",
+		    (long long)b->number, b->entries);
+	crl_blob_release(b);
+}
+
 static int
 do_revoke(struct admin_args *a, struct scep_conf *conf, struct store *st,
     struct err *e)
 {
 	int	reason = REASON_UNSPECIFIED, changed;
 
-	(void)conf;
 	if (a->reason != NULL && ((reason = crl_reason_parse(a->reason)) < 0 ||
 	    reason == REASON_REMOVE_FROM_CRL))
 		return err_set(e, ERR_USAGE, "unknown reason '%s' (see --help)",
@@ -267,6 +290,8 @@ do_revoke(struct admin_args *a, struct scep_conf *conf, struct store *st,
 	printf("%s %s (%s)\n", a->arg, changed ? (reason ==
 	    REASON_CERTIFICATE_HOLD ? "on hold" : "revoked") : "unchanged",
 	    crl_reason_name(reason));
+	if (changed)
+		republish(conf, st);
 	return 0;
 }
 
@@ -282,11 +307,12 @@ do_unrevoke(struct admin_args *a, struct scep_conf *conf, struct store *st,
 {
 	int	changed;
 
-	(void)conf;
 	if (store_cert_set_status(st, a->arg, CERT_VALID, -1, "admin", 0,
 	    &changed, e) == -1)
 		return -1;
 	printf("%s %s\n", a->arg, changed ? "released" : "unchanged (valid)");
+	if (changed)
+		republish(conf, st);
 	return 0;
 }
 

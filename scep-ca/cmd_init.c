@@ -19,8 +19,8 @@ static const char usage[] =
 "                    [--days N] [--challenge SECRET | --challenge-file F]\n"
 "                    [--import-ca CERT KEY [--key-passphrase-file F]]\n"
 "                    [--ra-key rsa:2048] [--listen HOST:PORT]\n"
-"Creates DIR/{ca.crt,ca.key,ra.crt,ra.key,store.db,scep-ca.conf}; refuses\n"
-"to overwrite.  --challenge sets a static challenge (kept in DIR/challenge.secret,\n"
+"Creates DIR/{ca.crt,ca.key,ra.crt,ra.key,ocsp.crt,ocsp.key,store.db,\n"
+"scep-ca.conf}; refuses to overwrite.  --challenge sets a static challenge (kept in DIR/challenge.secret,\n"
 "mode 0600); without it the default profile uses one-time challenges\n"
 "(`scep-ca challenge`).  --import-ca makes an existing issuing CA (and the\n"
 "chain after it in CERT) serve SCEP instead of creating a root.\n";
@@ -100,7 +100,7 @@ prepare_dir(const char *dir, struct err *e)
 	/* Everything undo() may remove must be absent now. */
 	static const char *const taken[] = { "scep-ca.conf", "store.db",
 	    "store.db-wal", "store.db-shm", "challenge.secret", "ca.crt",
-	    "ca.key", "ra.crt", "ra.key", "chain.pem" };
+	    "ca.key", "ra.crt", "ra.key", "chain.pem", "ocsp.crt", "ocsp.key" };
 	char	path[4096];
 	size_t	i;
 
@@ -152,8 +152,8 @@ static void
 undo(const char *dir)
 {
 	static const char *const made[] = { "ca.crt", "ca.key", "ra.crt",
-	    "ra.key", "chain.pem", "challenge.secret", "scep-ca.conf",
-	    "store.db", "store.db-wal", "store.db-shm" };
+	    "ra.key", "chain.pem", "ocsp.crt", "ocsp.key", "challenge.secret",
+	    "scep-ca.conf", "store.db", "store.db-wal", "store.db-shm" };
 	char	path[4096];
 	size_t	i;
 

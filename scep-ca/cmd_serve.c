@@ -10,8 +10,11 @@
 
 #include "ca.h"
 #include "cli.h"
+#include "crl.h"
 #include "enroll.h"
+#include "intune_ca.h"
 #include "log.h"
+#include "ocsp.h"
 #include "scep_http.h"
 #include "scep_msg.h"
 
@@ -30,12 +33,17 @@ struct serve {
 	struct store_flusher	*flusher;
 	struct cli_providers	 providers;
 	char			*public_url;
+	struct ocsp_responder	*ocsp;
+	struct http_route	 routes[2];	/* /crl/ and /ocsp */
 };
 
 static void
 serve_free(struct serve *sv)
 {
 	http_stop(sv->http, 10);
+	ocsp_responder_stop(sv->ocsp);
+	crl_service_stop(sv->ctx.crl);	/* joined before the store closes */
+	cloud_stop(&sv->ctx);		/* joins the sender before the store closes */
 	scep_codec_free(sv->ctx.codec);
 	ca_free(sv->ctx.ca);
 	store_flusher_stop(sv->flusher);
@@ -59,6 +67,18 @@ load_legacy(struct serve *sv, struct err *e)
 		return -1;
 	log_warn("serve", "legacy algorithms (DES, MD5) are allowed by a"
 	    " profile");
+	return 0;
+}
+
+/* CRL and OCSP services and their routes (after the store opens). */
+static int
+serve_revocation(struct serve *sv, struct err *e)
+{
+	if ((sv->ctx.crl = crl_service_start(&sv->ctx, e)) == NULL ||
+	    (sv->ocsp = ocsp_responder_start(&sv->ctx, e)) == NULL)
+		return -1;
+	sv->routes[0] = (struct http_route){ "/crl/", crl_http, sv->ctx.crl };
+	sv->routes[1] = (struct http_route){ "/ocsp", ocsp_http, sv->ocsp };
 	return 0;
 }
 
@@ -95,7 +115,8 @@ serve_setup(struct serve *sv, const char *dir, const char *listen,
 	    STORE_SYNC_FULL : 0, e)) == NULL ||
 	    (!sv->conf.store_sync_full && (sv->flusher = store_flusher_start(
 	    sv->ctx.store, sv->conf.flush_interval_ms, e)) == NULL) ||
-	    (sv->ctx.codec = scep_codec_new(e)) == NULL)
+	    (sv->ctx.codec = scep_codec_new(e)) == NULL ||
+	    cloud_start(&sv->ctx, e) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -137,7 +158,8 @@ cmd_serve(int argc, char **argv, struct err *e)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (serve_setup(&sv, dir, listen, level, e) == -1 ||
-	    (sv.http = http_start(&sv.ctx, NULL, 0, e)) == NULL)
+	    serve_revocation(&sv, e) == -1 ||
+	    (sv.http = http_start(&sv.ctx, sv.routes, 2, e)) == NULL)
 		goto out;
 	log_info("serve", "scep-ca ready: %d profile(s), URLs under %s",
 	    sv.conf.nprofiles, sv.public_url);

@@ -16,6 +16,7 @@
 #include <openssl/objects.h>
 
 #include "config.h"
+#include "entra_conf.h"
 #include "log.h"
 #include "pki.h"
 
@@ -53,6 +54,26 @@ static const struct opt options[] = {
 	{ "store", "synchronous", OPT_STR, C(store_sync), "normal", 0, 0 },
 	{ "store", "flush_interval_ms", OPT_INT, C(flush_interval_ms), "50", 1, 10000 },
 	{ "log", "level", OPT_STR, C(log_level), "info", 0, 0 },
+	{ "crl", "next_update", OPT_INT, C(crl_next_update), "86400", 60, 31536000 },
+	{ "crl", "min_interval", OPT_INT, C(crl_min_interval), "5", 0, 86400 },
+	{ "crl", "dir", OPT_STR, C(crl_dir), "crl", 0, 0 },
+	{ "ocsp", "next_update", OPT_INT, C(ocsp_next_update), "600", 10, 604800 },
+	{ "ocsp", "signer", OPT_STR, C(ocsp_signer), "delegated", 0, 0 },
+	{ "ocsp", "signer_key", OPT_STR, C(ocsp_signer_key), "ec:p256", 0, 0 },
+	{ "ocsp", "signer_days", OPT_INT, C(ocsp_signer_days), "30", 2, 3650 },
+	{ "ocsp", "cache_entries", OPT_INT, C(ocsp_cache_entries), "16384", 0, 4194304 },
+	{ "ocsp", "cache_seconds", OPT_INT, C(ocsp_cache_seconds), "60", 0, 86400 },
+	/* [entra]: these, and every name entra_conf_set() knows. */
+	{ "entra", "sync_interval", OPT_INT, C(entra_sync_interval), "300",
+	    10, 86400 },
+	{ "entra", "notify_retry_min", OPT_INT, C(notify_retry_min), "30",
+	    1, 86400 },
+	{ "entra", "notify_retry_max", OPT_INT, C(notify_retry_max), "3600",
+	    1, 86400 },
+	{ "entra", "notify_max_age", OPT_INT, C(notify_max_age), "604800",
+	    60, 7776000 },
+	{ "entra", "notify_max_attempts", OPT_INT, C(notify_max_attempts), "0",
+	    0, 1000000 },
 	{ "profile", "path", OPT_STR, P(path), "/scep", 0, 0 },
 	{ "profile", "challenge", OPT_CHALLENGE, P(challenge), "one-time", 0, 0 },
 	{ "profile", "challenge_secret_file", OPT_STR, P(challenge_secret_file), "", 0, 0 },
@@ -63,6 +84,11 @@ static const struct opt options[] = {
 	{ "profile", "validity_days", OPT_INT, P(validity_days), "0", 0, 36500 },
 	{ "profile", "approval", OPT_APPROVAL, P(manual_approval), "auto", 0, 0 },
 	{ "profile", "allow_legacy", OPT_BOOL, P(allow_legacy), "no", 0, 0 },
+	{ "profile", "intune_device_id_from", OPT_STR, P(intune_device_id_from),
+	    IDENTITY_DEFAULT_INTUNE_DEVICE_ID, 0, 0 },
+	{ "profile", "entra_device_id_from", OPT_STR, P(entra_device_id_from),
+	    IDENTITY_DEFAULT_ENTRA_DEVICE_ID, 0, 0 },
+	{ "profile", "upn_from", OPT_STR, P(upn_from), IDENTITY_DEFAULT_UPN, 0, 0 },
 };
 
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
@@ -178,6 +204,22 @@ profile_get(struct scep_conf *conf, const char *name, struct err *e)
 	return opts_defaults(p, 1, e) == -1 ? NULL : p;
 }
 
+/*
+ * A line of [entra] that is not in the option table goes to the Microsoft
+ * clients' own table (entra_conf.h); a name neither knows is an error.
+ */
+static int
+entra_line(struct scep_conf *conf, const char *name, const char *value,
+    struct err *e)
+{
+	if (entra_conf_set(conf->entra, name, value, e) == 0)
+		return 0;
+	if (e->code == ERR_NOT_FOUND)
+		return err_set(e, ERR_CONFIG, "unknown option '%s' in [entra]",
+		    name);
+	return -1;
+}
+
 /* inih callback: one name = value line. */
 static int
 ini_line(void *user, const char *section, const char *name, const char *value)
@@ -187,6 +229,12 @@ ini_line(void *user, const char *section, const char *name, const char *value)
 	const char		*kind = section;
 	size_t			 i;
 
+	/* An [entra] section, even without a line entra_conf knows. */
+	if (strcmp(section, "entra") == 0 && ctx->conf->entra == NULL &&
+	    (ctx->conf->entra = entra_conf_new()) == NULL) {
+		err_set(ctx->e, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
 	if (strncmp(section, "profile ", 8) == 0) {
 		kind = "profile";
 		if ((base = profile_get(ctx->conf, section + 8, ctx->e)) == NULL)
@@ -199,6 +247,11 @@ ini_line(void *user, const char *section, const char *name, const char *value)
 		if (strcmp(options[i].section, kind) == 0 &&
 		    strcmp(options[i].name, name) == 0)
 			break;
+	if (i == NOPTIONS && strcmp(section, "entra") == 0) {
+		if (entra_line(ctx->conf, name, value, ctx->e) == -1)
+			goto fail;
+		return 1;
+	}
 	if (i == NOPTIONS) {
 		err_set(ctx->e, ERR_CONFIG, "unknown option '%s' in [%s]", name,
 		    section);
@@ -341,6 +394,33 @@ load_secret(struct profile_conf *p, struct err *e)
 	return 0;
 }
 
+/* The three identity source lists of a profile (identity.h). */
+static int
+parse_identity_map(struct profile_conf *p, struct err *e)
+{
+	const struct {
+		const char		*name, *text;
+		struct identity_rule	*rule;
+	} fields[] = {
+		{ "intune_device_id_from", p->intune_device_id_from,
+		    &p->idmap.intune_device_id },
+		{ "entra_device_id_from", p->entra_device_id_from,
+		    &p->idmap.entra_device_id },
+		{ "upn_from", p->upn_from, &p->idmap.upn },
+	};
+	char	why[sizeof(e->msg)];
+	size_t	i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (identity_rule_parse(fields[i].text, fields[i].rule, e) == 0)
+			continue;
+		memcpy(why, e->msg, sizeof(why));
+		return err_set(e, ERR_CONFIG, "profile %s: %s: %.200s", p->name,
+		    fields[i].name, why);
+	}
+	return 0;
+}
+
 static int
 profile_validate(struct scep_conf *conf, struct profile_conf *p, struct err *e)
 {
@@ -356,13 +436,48 @@ profile_validate(struct scep_conf *conf, struct profile_conf *p, struct err *e)
 			    p->path);
 	if (resolve_path(&p->challenge_secret_file, conf->dir, e) == -1 ||
 	    parse_key_types(p, e) == -1 || parse_san_kinds(p, e) == -1 ||
-	    check_eku(p, e) == -1)
+	    check_eku(p, e) == -1 || parse_identity_map(p, e) == -1)
 		return -1;
+	/* Intune wants its answer within the request: nothing waits. */
+	if (p->challenge == CHALLENGE_INTUNE && p->manual_approval)
+		return err_set(e, ERR_CONFIG, "profile %s: challenge = intune"
+		    " cannot be combined with approval = manual", p->name);
 	if (p->challenge == CHALLENGE_NONE && !p->manual_approval)
 		return err_set(e, ERR_CONFIG, "profile %s: challenge = none needs"
 		    " approval = manual", p->name);
 	if (p->challenge == CHALLENGE_STATIC && load_secret(p, e) == -1)
 		return -1;
+	return 0;
+}
+
+/*
+ * [entra]: needed by a profile with challenge = intune; when present it
+ * is checked whole (and the client secret loaded) even if no profile
+ * uses it yet, so that a mistake shows at start-up, not at the first
+ * enrollment.
+ */
+static int
+entra_validate(struct scep_conf *conf, struct err *e)
+{
+	struct entra_conf	*ec = conf->entra;
+	int			 i;
+
+	for (i = 0; i < conf->nprofiles && ec == NULL; i++)
+		if (conf->profiles[i].challenge == CHALLENGE_INTUNE)
+			return err_set(e, ERR_CONFIG, "profile %s: challenge ="
+			    " intune needs an [entra] section (tenant, client_id"
+			    " and a credential)", conf->profiles[i].name);
+	if (ec == NULL)
+		return 0;
+	if (resolve_path(&ec->client_secret_file, conf->dir, e) == -1 ||
+	    resolve_path(&ec->client_cert, conf->dir, e) == -1 ||
+	    resolve_path(&ec->client_key, conf->dir, e) == -1 ||
+	    resolve_path(&ec->ca_bundle, conf->dir, e) == -1 ||
+	    entra_conf_validate(ec, e) == -1)
+		return -1;
+	if (conf->notify_retry_max < conf->notify_retry_min)
+		return err_set(e, ERR_CONFIG, "[entra] notify_retry_max must not"
+		    " be less than notify_retry_min");
 	return 0;
 }
 
@@ -401,7 +516,7 @@ conf_validate(struct scep_conf *conf, struct err *e)
 	for (i = 0; i < conf->nprofiles; i++)
 		if (profile_validate(conf, &conf->profiles[i], e) == -1)
 			return -1;
-	return 0;
+	return entra_validate(conf, e);
 }
 
 int
@@ -463,6 +578,7 @@ conf_free(struct scep_conf *conf)
 	}
 	for (p = 0; p < conf->nprofiles; p++)
 		buf_wipe(&conf->profiles[p].challenge_secret);
+	entra_conf_free(conf->entra);	/* wipes the client secret */
 	free(conf->dir);
 	memset(conf, 0, sizeof(*conf));
 }

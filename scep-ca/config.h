@@ -10,6 +10,9 @@
 
 #include "buf.h"
 #include "err.h"
+#include "identity.h"
+
+struct entra_conf;
 
 #define CONF_MAX_PROFILES	16
 
@@ -49,6 +52,11 @@ struct profile_conf {
 	int			 validity_days;		/* 0: [ca] default */
 	int			 manual_approval;
 	int			 allow_legacy;		/* DES and MD5 */
+	/* Identity recorded in the store row (identity.h syntax). */
+	char			*intune_device_id_from;
+	char			*entra_device_id_from;
+	char			*upn_from;
+	struct identity_map	 idmap;			/* parsed from them */
 };
 
 struct scep_conf {
@@ -71,6 +79,27 @@ struct scep_conf {
 	int			 flush_interval_ms;
 	/* [log] */
 	char			*log_level;
+	/* [crl] */
+	int			 crl_next_update;	/* s, nextUpdate - thisUpdate */
+	int			 crl_min_interval;	/* s between two signings */
+	char			*crl_dir;		/* "" = no file */
+	/* [ocsp] */
+	int			 ocsp_next_update;	/* s, response validity */
+	char			*ocsp_signer;		/* "delegated" or "ca" */
+	char			*ocsp_signer_key;	/* "ec:p256"... */
+	int			 ocsp_signer_days;
+	int			 ocsp_cache_entries;	/* pre-produced responses */
+	int			 ocsp_cache_seconds;	/* reused this long */
+	/*
+	 * [entra]: the Microsoft cloud clients' settings (entra_conf.h),
+	 * validated; NULL when the section is absent.  Owned.
+	 */
+	struct entra_conf	*entra;
+	int			 entra_sync_interval;	/* s, revocation sync */
+	int			 notify_retry_min;	/* s, first retry delay */
+	int			 notify_retry_max;	/* s, longest retry delay */
+	int			 notify_max_age;	/* s, then given up */
+	int			 notify_max_attempts;	/* 0: no limit */
 	/* profiles */
 	struct profile_conf	 profiles[CONF_MAX_PROFILES];
 	int			 nprofiles;

@@ -2,7 +2,8 @@
  * enroll.c - one PKIOperation, start to end: decode, authorize (challenge
  * or renewal), policy, issue, store, encode.  Every refusal becomes a
  * CertRep FAILURE with the failInfo of its error and changes nothing in
- * the store.
+ * the store, with one intended exception: in Intune mode a refusal of
+ * ours after Intune's Success queues a failureNotification (intune_ca.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,13 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "crl.h"
 #include "enroll.h"
 #include "identity.h"
+#include "intune_ca.h"
 #include "issue.h"
 #include "log.h"
+#include "outbox.h"
 #include "pki.h"
 
 /* The state of one PKIOperation. */
@@ -24,10 +28,12 @@ struct enroll {
 	const struct profile_conf	*p;
 	struct scep_req			 req;
 	X509				*cert;		/* owned: the answer */
+	X509_CRL			*crl;		/* owned: GetCRL's answer */
 	char				 key_hash[65];	/* of the CSR key */
 	char				 signer_hash[65]; /* of the signer */
 	char				 renewal_of[SERIAL_HEX_MAX];
 	int				 pending;
+	int				 intune;	/* Intune validated it */
 };
 
 /* Tries a serial collision this many times (it never happens). */
@@ -63,7 +69,7 @@ row_from_cert(X509 *x, const struct enroll *en, struct cert_row *r)
 	int			 n;
 
 	memset(r, 0, sizeof(*r));
-	identity_from_cert(x, &id);
+	identity_from_cert_map(x, &en->p->idmap, &id);
 	if (pki_serial_text(X509_get0_serialNumber(x), r->serial) == -1 ||
 	    (r->issuer = pki_name_text(X509_get_issuer_name(x))) == NULL ||
 	    (r->subject = pki_name_text(X509_get_subject_name(x))) == NULL ||
@@ -284,13 +290,42 @@ record_pending(struct enroll *en, const char *consume, struct err *e)
 	return rc;
 }
 
+/*
+ * Stores an issued certificate.  In Intune mode its successNotification
+ * is queued in the same transaction, so that a crash cannot lose it.
+ */
+static int
+record_issue(struct enroll *en, const struct cert_row *row,
+    const unsigned char *csr, size_t csr_len, const char *consume,
+    struct err *e)
+{
+	struct intune_note	note;
+	struct store_issue	si = { .cert = row, .txid = en->req.txid,
+		.csr = csr, .csr_len = csr_len,
+		.challenge_hash = consume[0] ? consume : NULL,
+		.renewal_of = en->renewal_of[0] ? en->renewal_of : NULL,
+		.signer_hash = en->signer_hash[0] ? en->signer_hash : NULL,
+		.actor = "scep", .now = row->issued_at };
+	int			rc;
+
+	if (!en->intune)
+		return store_issue(en->ctx->store, &si, e);
+	if (intune_note_success(en->ctx, en->req.txid, csr, csr_len, en->cert,
+	    &note, e) == -1)
+		return -1;
+	si.outbox = &note.entry;
+	if ((rc = store_issue(en->ctx->store, &si, e)) == 0)
+		outbox_wake(en->ctx->outbox);
+	intune_note_free(&note);
+	return rc;
+}
+
 /* Builds, signs and stores the certificate; retries a serial collision. */
 static int
 issue_cert(struct enroll *en, const char *consume, struct err *e)
 {
 	struct scep_ctx		*ctx = en->ctx;
 	struct cert_row		 row;
-	struct store_issue	 si = {0};
 	unsigned char		*csr = NULL;
 	int			 csr_len, i, rc = -1;
 	struct issue_params	 ip = {
@@ -315,13 +350,7 @@ issue_cert(struct enroll *en, const char *consume, struct err *e)
 			err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
-		si = (struct store_issue){ .cert = &row, .txid = en->req.txid,
-		    .csr = csr, .csr_len = (size_t)csr_len,
-		    .challenge_hash = consume[0] ? consume : NULL,
-		    .renewal_of = en->renewal_of[0] ? en->renewal_of : NULL,
-		    .signer_hash = en->signer_hash[0] ? en->signer_hash : NULL,
-		    .actor = "scep", .now = row.issued_at };
-		rc = store_issue(ctx->store, &si, e);
+		rc = record_issue(en, &row, csr, (size_t)csr_len, consume, e);
 		cert_row_clear(&row);
 		if (rc == -1 && (e->code != ERR_EXISTS ||
 		    strstr(e->msg, STORE_DUPLICATE_KEY) == NULL))
@@ -355,17 +384,28 @@ handle_csr(struct enroll *en, struct err *e)
 		return err_set_ossl(e, ERR_PARSE, "the CSR's key cannot be read");
 	if ((seen = check_replay(en, e)) != 0)
 		return seen > 0 ? 0 : -1;
-	if (policy_check_csr(en->p, en->req.csr, en->req.csr_key, e) == -1)
-		return -1;
 	renewal = signed_by_our_cert(en);
 	if (en->req.type == SCEP_MSG_RENEWALREQ && !renewal)
 		return err_set(e, ERR_BAD_REQUEST, "a RenewalReq must be signed"
 		    " by a certificate this CA issued");
+	/*
+	 * Intune mode asks Intune before our own checks, as NDES does, so
+	 * that Intune hears of every refusal of ours.  A renewal is signed
+	 * by our certificate and carries no challenge: Intune is not asked.
+	 */
+	if (en->p->challenge == CHALLENGE_INTUNE && !renewal) {
+		if (authorize_intune(en->ctx, en->p, en->req.txid, en->req.csr,
+		    e) == -1)
+			return -1;
+		en->intune = 1;
+	}
+	if (policy_check_csr(en->p, en->req.csr, en->req.csr_key, e) == -1)
+		return -1;
 	if (renewal) {
 		if (check_renewal(en, e) == -1)
 			return -1;
-	} else if (authorize_challenge(en->ctx, en->p, en->req.csr, consume,
-	    e) == -1)
+	} else if (!en->intune && authorize_challenge(en->ctx, en->p,
+	    en->req.csr, consume, e) == -1)
 		return -1;
 	if (en->p->manual_approval && !renewal)
 		return record_pending(en, consume, e);
@@ -373,6 +413,7 @@ handle_csr(struct enroll *en, struct err *e)
 		return 0;
 	/* The same request, answered meanwhile by another worker thread. */
 	if (e->code == ERR_EXISTS) {
+		en->intune = 0;		/* that thread tells Intune */
 		err_clear(e);
 		if (check_replay(en, e) > 0)
 			return 0;
@@ -434,6 +475,24 @@ handle_getcert(struct enroll *en, struct err *e)
 	return 0;
 }
 
+/* GetCRL (RFC 8894 §3.3.4): the current CRL, for a certificate of ours. */
+static int
+handle_getcrl(struct enroll *en, struct err *e)
+{
+	struct crl_blob	*b;
+
+	if (X509_NAME_cmp(en->req.issuer,
+	    X509_get_subject_name(ca_cert(en->ctx->ca))) != 0)
+		return err_set(e, ERR_BAD_CERT_ID, "GetCRL: not a certificate of"
+		    " this CA");
+	if (en->ctx->crl == NULL)
+		return err_set(e, ERR_UNSUPPORTED, "GetCRL: no CRL is published");
+	b = crl_service_current(en->ctx->crl);
+	en->crl = crl_blob_x509(b, e);
+	crl_blob_release(b);
+	return en->crl != NULL ? 0 : -1;
+}
+
 /* Runs the message through its handler; 0 SUCCESS/PENDING, -1 FAILURE. */
 static int
 dispatch(struct enroll *en, struct err *e)
@@ -442,9 +501,6 @@ dispatch(struct enroll *en, struct err *e)
 
 	if (scep_req_verify(en->ctx->codec, &en->req, legacy, e) == -1)
 		return -1;
-	if (en->req.type == SCEP_MSG_GETCRL)
-		return err_set(e, ERR_UNSUPPORTED, "GetCRL: use the CRL"
-		    " distribution point");
 	if (scep_req_open(&en->req, en->ctx->ca, legacy, e) == -1)
 		return -1;
 	switch (en->req.type) {
@@ -455,6 +511,8 @@ dispatch(struct enroll *en, struct err *e)
 		return handle_poll(en, e);
 	case SCEP_MSG_GETCERT:
 		return handle_getcert(en, e);
+	case SCEP_MSG_GETCRL:
+		return handle_getcrl(en, e);
 	default:
 		return err_set(e, ERR_UNSUPPORTED, "message type %d",
 		    en->req.type);
@@ -477,6 +535,11 @@ log_outcome(const struct enroll *en, const struct scep_rep *rep,
 	if (rep->status == SCEP_STATUS_PENDING) {
 		log_info("scep", "profile=%s %s txid=%s pending approval",
 		    en->p->name, scep_msg_type_name(en->req.type), txid);
+		return;
+	}
+	if (rep->crl != NULL) {
+		log_info("scep", "profile=%s GetCRL txid=%s returned the CRL",
+		    en->p->name, txid);
 		return;
 	}
 	pki_serial_text(X509_get0_serialNumber(en->cert), serial);
@@ -509,14 +572,20 @@ enroll_pkioperation(struct scep_ctx *ctx, const struct profile_conf *p,
 		if (rep.fail_info == SCEP_FAIL_NONE)	/* our own trouble */
 			rep.fail_info = SCEP_FAIL_BAD_REQUEST;
 		rep.fail_text = err_text(why.code);
+		/* Intune validated it and we refused: Intune must hear why. */
+		if (en.intune)
+			intune_report_refusal(ctx, p, &en.req, &why);
 	} else if (en.pending)
 		rep.status = SCEP_STATUS_PENDING;
-	else
+	else {
 		rep.cert = en.cert;
+		rep.crl = en.crl;
+	}
 	log_outcome(&en, &rep, &why);
 	rc = scep_rep_encode(ctx->codec, ctx->ca, &en.req, &rep, reply, e);
 out:
 	X509_free(en.cert);
+	X509_CRL_free(en.crl);
 	scep_req_free(&en.req);
 	return rc;
 }

@@ -14,6 +14,13 @@
 #include "scep_msg.h"
 #include "store.h"
 
+struct crl_service;
+struct entra_token_client;
+struct graph_client;
+struct http_client;
+struct intune_client;
+struct outbox;
+
 /*
  * What every request shares.  Read-only once the server runs; each
  * member is thread-safe (see its header), so worker threads share it.
@@ -24,6 +31,13 @@ struct scep_ctx {
 	struct store		*store;
 	struct scep_codec	*codec;
 	const char		*public_url;	/* resolved, no trailing '/' */
+	struct crl_service	*crl;		/* GetCRL; NULL: not served */
+	/* With [entra] configured (cloud.c), else NULL. */
+	struct http_client		*http;
+	struct entra_token_client	*tokens;
+	struct graph_client		*graph;
+	struct intune_client		*intune;
+	struct outbox			*outbox;	/* notifications */
 };
 
 /*

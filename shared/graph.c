@@ -154,13 +154,14 @@ typedef int (*graph_parse_fn)(const char *, size_t, void *, struct err *);
  */
 static int
 graph_object_get(struct graph_client *g, const char *url, const char *what,
-    graph_parse_fn parse, void *out, int *found, struct err *e)
+    int64_t deadline_ms, graph_parse_fn parse, void *out, int *found,
+    struct err *e)
 {
 	struct http_response	resp = {0};
 	int			rc = -1;
 
 	*found = 0;
-	if (graph_get(g, url, what, &resp, e) == -1)
+	if (graph_get_by(g, url, what, deadline_ms, &resp, e) == -1)
 		goto out;
 	if (graph_is_not_found(&resp)) {
 		rc = 0;
@@ -204,6 +205,21 @@ int
 graph_device_get(struct graph_client *g, const char *device_id,
     struct graph_device *out, struct err *e)
 {
+	return graph_device_get_by(g, device_id, 0, out, e);
+}
+
+/* A deadline of 0 means the conf's timeout from now. */
+static int64_t
+graph_deadline(const struct graph_client *g, int64_t deadline_ms)
+{
+	return deadline_ms != 0 ? deadline_ms :
+	    http_now_ms() + g->conf->timeout_ms;
+}
+
+int
+graph_device_get_by(struct graph_client *g, const char *device_id,
+    int64_t deadline_ms, struct graph_device *out, struct err *e)
+{
 	struct buf	url = {0};
 	int		found = 0, rc = -1;
 
@@ -219,7 +235,7 @@ graph_device_get(struct graph_client *g, const char *device_id,
 		goto out;
 	}
 	rc = graph_object_get(g, buf_cstr(&url), "device lookup",
-	    graph_parse_device_cb, out, &found, e);
+	    graph_deadline(g, deadline_ms), graph_parse_device_cb, out, &found, e);
 	out->found = found;
 out:
 	buf_free(&url);
@@ -229,6 +245,13 @@ out:
 int
 graph_managed_device_get(struct graph_client *g, const char *id,
     struct graph_managed_device *out, struct err *e)
+{
+	return graph_managed_device_get_by(g, id, 0, out, e);
+}
+
+int
+graph_managed_device_get_by(struct graph_client *g, const char *id,
+    int64_t deadline_ms, struct graph_managed_device *out, struct err *e)
 {
 	struct buf	url = {0};
 	int		found = 0, rc = -1;
@@ -244,7 +267,7 @@ graph_managed_device_get(struct graph_client *g, const char *id,
 		goto out;
 	}
 	rc = graph_object_get(g, buf_cstr(&url), "managed device lookup",
-	    graph_parse_managed_cb, out, &found, e);
+	    graph_deadline(g, deadline_ms), graph_parse_managed_cb, out, &found, e);
 	out->found = found;
 out:
 	buf_free(&url);
@@ -298,6 +321,13 @@ int
 graph_user_get(struct graph_client *g, const char *id_or_upn,
     struct graph_user *out, struct err *e)
 {
+	return graph_user_get_by(g, id_or_upn, 0, out, e);
+}
+
+int
+graph_user_get_by(struct graph_client *g, const char *id_or_upn,
+    int64_t deadline_ms, struct graph_user *out, struct err *e)
+{
 	struct buf	url = {0};
 	int		found = 0, rc = -1;
 
@@ -314,7 +344,7 @@ graph_user_get(struct graph_client *g, const char *id_or_upn,
 		goto out;
 	}
 	rc = graph_object_get(g, buf_cstr(&url), "user lookup",
-	    graph_parse_user_cb, out, &found, e);
+	    graph_deadline(g, deadline_ms), graph_parse_user_cb, out, &found, e);
 	out->found = found;
 out:
 	buf_free(&url);

@@ -132,6 +132,21 @@ int			 graph_user_get(struct graph_client *g,
 			    struct err *e);
 
 /*
+ * The three lookups above with a deadline (http_now_ms() clock) instead
+ * of the conf's timeout from now, so that several calls made for one
+ * RADIUS login share one bound; 0 means the conf's timeout from now.
+ */
+int			 graph_device_get_by(struct graph_client *g,
+			    const char *device_id, int64_t deadline_ms,
+			    struct graph_device *out, struct err *e);
+int			 graph_managed_device_get_by(struct graph_client *g,
+			    const char *id, int64_t deadline_ms,
+			    struct graph_managed_device *out, struct err *e);
+int			 graph_user_get_by(struct graph_client *g,
+			    const char *id_or_upn, int64_t deadline_ms,
+			    struct graph_user *out, struct err *e);
+
+/*
  * Runs one delta round for kind: from link (a deltaLink saved from an
  * earlier round) or, when link is NULL, from the start, or with latest
  * set from now on ($deltaToken=latest: no initial full read).  Follows

@@ -38,6 +38,10 @@ struct store {
 	" status_source, sha1, sha256, der, profile, transaction_id, key_hash," \
 	" renewed_from"
 
+#define OUTBOX_COLS \
+	"id, kind, ref, payload, state, created_at, attempts, next_attempt_at," \
+	" last_error, done_at"
+
 /* Every statement the store runs, prepared once per connection. */
 static const char *const statements[STMT__COUNT] = {
 	[STMT_CERT_GET] = "SELECT " CERT_COLS " FROM certificates WHERE serial = ?1",
@@ -99,6 +103,34 @@ static const char *const statements[STMT__COUNT] = {
 	[STMT_META_SET] =
 	    "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[STMT_OUTBOX_ADD] =
+	    "INSERT INTO outbox (kind, ref, payload, created_at,"
+	    " next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+	[STMT_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?1",
+	[STMT_OUTBOX_DUE] =
+	    "SELECT " OUTBOX_COLS " FROM outbox WHERE state = 'pending'"
+	    " AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+	[STMT_OUTBOX_NEXT] =
+	    "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'",
+	[STMT_OUTBOX_RETRY] =
+	    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,"
+	    " last_error = ?3 WHERE id = ?1 AND state = 'pending'",
+	[STMT_OUTBOX_FINISH] =
+	    "UPDATE outbox SET attempts = attempts + 1, state = ?2,"
+	    " done_at = ?3, last_error = coalesce(?4, last_error)"
+	    " WHERE id = ?1 AND state = 'pending'",
+	[STMT_OUTBOX_COUNT] =
+	    "SELECT count(*) FROM outbox WHERE ?1 IS NULL OR state = ?1",
+	[STMT_META_BUMP] =
+	    "INSERT INTO meta (key, value) VALUES (?1, 1)"
+	    " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+	    " RETURNING CAST(value AS INTEGER)",
+	/* Served by the partial index certificates_not_valid. */
+	[STMT_CRL_ENTRIES] =
+	    "SELECT serial, status, revoked_at, reason FROM certificates"
+	    " WHERE status <> 'valid' AND not_after >= ?1",
+	[STMT_CERT_STATUS] =
+	    "SELECT status, revoked_at, reason FROM certificates WHERE serial = ?1",
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
@@ -233,7 +265,7 @@ store_migrate(struct store_conn *c, struct err *e)
 		if (store_exec(c, "COMMIT", e) == -1)
 			return -1;
 		if (version < latest)
-			log_info("store", "migrated %s to schema %d",
+			log_debug("store", "migrated %s to schema %d",
 			    c->store->path, ++version);
 	}
 	return 0;
@@ -713,6 +745,9 @@ store_cert_set_status(struct store *st, const char *serial,
 		    to == CERT_VALID ? "released" : crl_reason_name(reason));
 		if (store_audit_in(c, now, actor, "status", cur.serial, detail,
 		    e) == -1)
+			goto out;
+		/* Publishers (CRL) poll this counter to see the change. */
+		if (store_meta_bump_in(c, "revocation_generation", NULL, e) == -1)
 			goto out;
 	}
 	rc = 0;

@@ -2,9 +2,9 @@
  * store.h - the certificate store: one SQLite file in WAL mode.
  *
  * Tables (schema versioned by PRAGMA user_version, migrated on open):
- * certificates, transactions, challenges, audit, meta; later migrations add
- * what the sync jobs need.  Writers use transactions; a certificate row is
- * committed before the reply that carries it leaves.
+ * certificates, transactions, challenges, audit, meta, outbox; later
+ * migrations add what the sync jobs need.  Writers use transactions; a
+ * certificate row is committed before the reply that carries it leaves.
  *
  * Thread-safety: a struct store may be shared by any number of threads.
  * Each thread gets its own SQLite connection (and prepared statements) on
@@ -142,6 +142,16 @@ void		 store_flusher_stop(struct store_flusher *f);
 /* Cheap liveness check for /healthz.  Returns 0 or -1. */
 int		 store_ping(struct store *st, struct err *e);
 
+/*
+ * A new outbox entry: a notification the background sender delivers.
+ * Borrowed strings.
+ */
+struct outbox_new {
+	const char	*kind;		/* "intune_success"... */
+	const char	*ref;		/* a transactionID, or NULL */
+	const char	*payload;	/* JSON the sender of kind reads */
+};
+
 /* What store_issue() records in one transaction. */
 struct store_issue {
 	const struct cert_row	*cert;
@@ -153,14 +163,16 @@ struct store_issue {
 	const char		*signer_hash;	/* of the request's signer cert */
 	const char		*actor;		/* for the audit row */
 	int64_t			 now;
+	const struct outbox_new	*outbox;	/* queued with it, or NULL */
 };
 
 /*
  * Records an issued certificate: consumes the one-time challenge (when
  * given; ERR_BAD_CHALLENGE if it is unknown, used or expired), inserts the
  * certificate (ERR_EXISTS on a duplicate serial), marks the transaction
- * issued and writes an audit row, all in one SQLite transaction that is
- * committed (durably) before this returns 0.  On -1 nothing is changed.
+ * issued, queues the outbox entry (when given) and writes an audit row,
+ * all in one SQLite transaction that is committed (durably) before this
+ * returns 0.  On -1 nothing is changed.
  */
 int	store_issue(struct store *st, const struct store_issue *in, struct err *e);
 
@@ -185,8 +197,9 @@ int	store_cert_list(struct store *st, int status, store_cert_fn fn, void *arg,
  * Changes a certificate's status.  CERT_REVOKED needs a reason; CERT_HOLD
  * records REASON_CERTIFICATE_HOLD; CERT_VALID releases a hold (refused with
  * ERR_BAD_REQUEST for a certificate that is revoked, not held, unless
- * force).  Writes an audit row with actor.  Returns 0 or -1.  *changed (may
- * be NULL) tells whether the row changed.
+ * force).  Writes an audit row with actor and, when the row changes,
+ * increments the revocation generation in the same transaction.  Returns
+ * 0 or -1.  *changed (may be NULL) tells whether the row changed.
  */
 int	store_cert_set_status(struct store *st, const char *serial,
 	    enum cert_status status, int reason, const char *actor, int force,
@@ -234,6 +247,120 @@ int64_t	store_cert_count(struct store *st, int status, struct err *e);
 int	store_meta_get(struct store *st, const char *key, struct buf *out,
 	    struct err *e);
 int	store_meta_set(struct store *st, const char *key, const char *value,
+	    struct err *e);
+
+/* ---- outbox (store_outbox.c) ----------------------------------------- */
+
+enum outbox_state {
+	OUTBOX_PENDING = 0,	/* to send, at next_attempt_at */
+	OUTBOX_SENT,		/* delivered */
+	OUTBOX_ABANDONED,	/* given up after too many attempts or too long */
+};
+
+/* One row of `outbox`.  Strings are owned; outbox_row_clear() frees. */
+struct outbox_row {
+	int64_t			 id;
+	char			*kind;
+	char			*ref;		/* may be NULL */
+	char			*payload;
+	enum outbox_state	 state;
+	int64_t			 created_at;
+	int			 attempts;	/* sending attempts made */
+	int64_t			 next_attempt_at;
+	char			*last_error;	/* may be NULL */
+	int64_t			 done_at;	/* 0 while pending */
+};
+
+void	outbox_row_clear(struct outbox_row *row);
+const char *outbox_state_name(enum outbox_state s);
+
+/*
+ * Queues an entry, due at once (next_attempt_at = now), in its own
+ * transaction.  *id (may be NULL) receives its id.  Returns 0 or -1.
+ */
+int	store_outbox_add(struct store *st, const struct outbox_new *in,
+	    int64_t now, int64_t *id, struct err *e);
+
+/* Reads one entry by id.  ERR_NOT_FOUND when there is none. */
+int	store_outbox_get(struct store *st, int64_t id, struct outbox_row *out,
+	    struct err *e);
+
+/*
+ * Fills rows (up to max) with the pending entries due at `now`, the
+ * longest-due first.  Returns how many (the caller clears each), or -1.
+ */
+int	store_outbox_due(struct store *st, int64_t now, struct outbox_row *rows,
+	    int max, struct err *e);
+
+/*
+ * Puts the earliest next_attempt_at of the pending entries in *at.
+ * Returns 1, 0 when nothing is pending, or -1.
+ */
+int	store_outbox_next(struct store *st, int64_t *at, struct err *e);
+
+/*
+ * After a failed attempt: counts it, records error and reschedules the
+ * entry at next_at.  ERR_NOT_FOUND if it is not pending.
+ */
+int	store_outbox_retry(struct store *st, int64_t id, int64_t next_at,
+	    const char *error, struct err *e);
+
+/*
+ * After a final attempt: counts it and marks the entry OUTBOX_SENT, or
+ * OUTBOX_ABANDONED with error (NULL keeps the last one).  ERR_NOT_FOUND
+ * if it is not pending.
+ */
+int	store_outbox_finish(struct store *st, int64_t id, enum outbox_state to,
+	    int64_t now, const char *error, struct err *e);
+
+/* Counts entries in a state (state < 0: all).  The count, or -1. */
+int64_t	store_outbox_count(struct store *st, int state, struct err *e);
+
+/* ---- revocation publishing (store_crl.c) ------------------------------ */
+
+/*
+ * The revocation generation: a counter in `meta` that
+ * store_cert_set_status() increments in the same transaction as every
+ * status change.  Publishers (the CRL service) poll it to notice changes
+ * made by any process.  *out is 0 before the first change.  Returns 0/-1.
+ */
+int	store_revocation_generation(struct store *st, int64_t *out,
+	    struct err *e);
+
+/*
+ * Increments the CRL number kept in `meta` (RFC 5280 §5.2.3) in one
+ * atomic statement and puts the new value in *out (1 the first time), so
+ * numbers only grow, whichever process signs.  Returns 0 or -1.
+ */
+int	store_crl_number_next(struct store *st, int64_t *out, struct err *e);
+
+/* One CRL entry, borrowed for the duration of a store_crl_fn call. */
+struct crl_entry {
+	const char		*serial;	/* canonical hex */
+	enum cert_status	 status;	/* CERT_REVOKED or CERT_HOLD */
+	int64_t			 revoked_at;
+	int			 reason;	/* enum crl_reason, -1 none */
+};
+
+/* Called for each entry; non-zero stops the walk. */
+typedef int (*store_crl_fn)(void *arg, const struct crl_entry *ent);
+
+/*
+ * Walks the revoked and held certificates that expire at or after
+ * expired_before (older ones may leave the CRL, RFC 5280 §3.3), reading
+ * only serial, status, date and reason.  Returns 0, or -1 (with e set
+ * unless fn stopped the walk).
+ */
+int	store_crl_entries(struct store *st, int64_t expired_before,
+	    store_crl_fn fn, void *arg, struct err *e);
+
+/*
+ * The status of one certificate for OCSP, by canonical hex serial (as
+ * serial_normalize() makes it).  Returns 1 and fills the outputs when the
+ * certificate is known, 0 when it is not, -1 on error.
+ */
+int	store_cert_status(struct store *st, const char *serial,
+	    enum cert_status *status, int64_t *revoked_at, int *reason,
 	    struct err *e);
 
 const char	*cert_status_name(enum cert_status s);

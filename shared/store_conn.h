@@ -28,6 +28,16 @@ enum store_stmt_id {
 	STMT_AUDIT,
 	STMT_META_GET,
 	STMT_META_SET,
+	STMT_OUTBOX_ADD,
+	STMT_OUTBOX_GET,
+	STMT_OUTBOX_DUE,
+	STMT_OUTBOX_NEXT,
+	STMT_OUTBOX_RETRY,
+	STMT_OUTBOX_FINISH,
+	STMT_OUTBOX_COUNT,
+	STMT_META_BUMP,		/* store_crl.c */
+	STMT_CRL_ENTRIES,
+	STMT_CERT_STATUS,
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
@@ -68,6 +78,19 @@ void			 store_col_copy(sqlite3_stmt *s, int col, char *out,
 /* Inserts a certificate row inside the caller's transaction. */
 int			 store_cert_insert(struct store_conn *c,
 			    const struct cert_row *r, struct err *e);
+
+/* Queues an outbox entry inside the caller's transaction (store_outbox.c). */
+int			 store_outbox_insert(struct store_conn *c,
+			    const struct outbox_new *in, int64_t now, int64_t *id,
+			    struct err *e);
+
+/*
+ * Increments the integer meta value key (1 when absent) inside the
+ * caller's transaction, or as its own statement; *out (may be NULL)
+ * receives the new value (store_crl.c).
+ */
+int			 store_meta_bump_in(struct store_conn *c,
+			    const char *key, int64_t *out, struct err *e);
 
 /* Appends an audit row inside the caller's transaction. */
 int			 store_audit_in(struct store_conn *c, int64_t at,

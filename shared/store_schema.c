@@ -74,6 +74,28 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY NOT NULL,"
 	"  value TEXT"
 	");",
+	/*
+	 * 2: the outbox of notifications (Intune success and failure
+	 * notifications) that a background sender delivers and retries.  A
+	 * row is written in the same transaction as what it reports, so a
+	 * crash cannot lose it; `kind` tells the sender how to read
+	 * `payload` (JSON).
+	 */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  kind TEXT NOT NULL,"
+	"  ref TEXT,"
+	"  payload TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'sent', 'abandoned')),"
+	"  created_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  done_at INTEGER"
+	");"
+	"CREATE INDEX outbox_pending ON outbox(next_attempt_at)"
+	"  WHERE state = 'pending';",
 };
 
 const char *

@@ -143,6 +143,10 @@ store_issue(struct store *st, const struct store_issue *in, struct err *e)
 	if (store_cert_insert(c, in->cert, e) == -1 ||
 	    txn_mark_issued(c, in, e) == -1)
 		goto out;
+	/* The notification of this issuance commits with it, or not at all. */
+	if (in->outbox != NULL &&
+	    store_outbox_insert(c, in->outbox, in->now, NULL, e) == -1)
+		goto out;
 	ok = 1;
 out:
 	if (store_end(c, ok, ok ? e : NULL) == -1)

@@ -20,6 +20,11 @@
 #				 from EAP answers (restart to apply)
 #   eaptls_bench LOGINS WORKERS CERT KEY CA
 #	LOGINS logins over WORKERS parallel eapol_test loops; prints logins/s
+#   fr_wait_log PATTERN [SECONDS]  waits for an extended regex in $FR_LOG
+#   fr_last_result		 the Entra-Match-Result name of the module's
+#				 last decision, read from $FR_LOG
+#   eapol_has_attr NAME VALUE	 whether the last login's Access-Accept
+#				 carried attribute NAME with VALUE
 #
 # The module is found through `libdir = "$BUILD:/usr/lib/freeradius"` in the
 # private radiusd.conf (FR_LIBRARY_PATH, when set in the environment,
@@ -309,4 +314,40 @@ eaptls_bench() {
 	awk -v n="$total" -v s="$start" -v e="$end" -v w="$workers" -v f="$failed" \
 	    -v r="$BENCH_RATE" 'BEGIN { printf "%d logins in %.2f s with %d workers: %s logins/s (%d failed)\n", n, e - s, w, r, f }'
 	[ "$failed" -eq 0 ]
+}
+
+# fr_wait_log PATTERN [SECONDS]: waits until the server's log has a line
+# matching the extended regex PATTERN (default 10 s).
+fr_wait_log() {
+	local pat=$1 limit=${2:-10} i
+	for i in $(seq $((limit * 20))); do
+		grep -qE -- "$pat" "$FR_LOG" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# fr_last_result: prints the result (accept, device-disabled, ...) of the
+# module's last decision, from its log line "entra_match: ... (RESULT)".
+fr_last_result() {
+	grep -oE 'entra_match: (ERROR: )?(Accepted|Refused|Not issued by this CA[^(]*) \([a-z-]+\)' "$FR_LOG" |
+	    tail -n 1 | sed -E 's/.*\(([a-z-]+)\)$/\1/'
+}
+
+# eapol_has_attr NAME VALUE [LOG]: whether an Access-Accept in the
+# eapol_test log carried attribute NAME with the text VALUE (eapol_test
+# prints some as text, others, e.g. tagged ones, in hex).
+eapol_has_attr() {
+	local name=$1 value=$2 log=${3:-$EAPOL_LOG} hex
+	hex=$(printf '%s' "$value" | od -An -tx1 | tr -d ' \n')
+	awk -v name="$name" -v value="'$value'" -v hex="$hex" '
+	/code=2 \(Access-Accept\)/ { acc = 1; next }
+	/code=[0-9]+ \(/ { acc = 0 }
+	acc && index($0, "(" name ")") { want = 1; next }
+	acc && want && /Value: / {
+		v = $0; sub(/.*Value: /, "", v)
+		if (v == value || v == hex) found = 1
+		want = 0
+	}
+	END { exit !found }' "$log"
 }

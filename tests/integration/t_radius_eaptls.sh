@@ -3,7 +3,10 @@
 # the configuration loads, EAP-TLS logins reach the module in check-eap-tls,
 # TLS itself refuses a client from another CA, a refusal in check-eap-tls
 # gives EAP-Failure with its Reply-Message, and a bad module option stops
-# the server with a message naming it.
+# the server with a message naming it.  The certificates here are made with
+# the openssl CLI, so the CA's store does not know them: the module runs
+# with unknown = pass and no tenant (the decisions themselves are tested in
+# t_radius_entra.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/radius_lib.sh"
 
@@ -66,9 +69,11 @@ extendedKeyUsage=clientAuth" ||
 serial=$(openssl x509 -in "$pki/client.pem" -noout -serial | cut -d= -f2)
 
 # ---- configuration -----------------------------------------------------------
-touch "$WORK/store.db"
+# An empty store of a real CA (the module opens it read-only).
+"$SCEP_CA" init --dir "$WORK/ca" --key ec:p256 >"$WORK/ca-init.log" 2>&1 ||
+	{ not_ok "radius_store_made" "$(cat "$WORK/ca-init.log")"; exit 1; }
 if ! fr_setup "$pki/server.pem" "$pki/server.key" "$pki/ca.pem" \
-    store="$WORK/store.db" unknown=reject fail=closed timeout=1.5; then
+    store="$WORK/ca/store.db" unknown=pass fail=closed timeout=1.5; then
 	not_ok "radius_private_raddb_built"
 	exit 1
 fi
@@ -80,6 +85,19 @@ else
 	    "$(tail -n 15 "$FR_CHECK_LOG" | indent)"
 	exit 1
 fi
+
+# The commented examples of check-eap-tls (VLAN assignment on
+# Entra-Match-Result), once uncommented, are a valid configuration.
+site=$FR_RADDB/sites-available/check-eap-tls
+cp "$site" "$WORK/check-eap-tls.orig"
+awk '/Example: VLAN assignment/ { on = 1 } /update config/ { on = 0 }
+	on && /^#\t/ { sub(/^#/, "") } { print }' "$WORK/check-eap-tls.orig" >"$site"
+if grep -q '^	if (&control:Entra-Match-Result == accept)' "$site" && fr_check_config; then
+	ok "check_eap_tls_vlan_example_is_valid_unlang"
+else
+	not_ok "check_eap_tls_vlan_example_is_valid_unlang" "$(tail -n 8 "$FR_CHECK_LOG" | indent)"
+fi
+cp "$WORK/check-eap-tls.orig" "$site"
 
 # A bad option value makes the server refuse the configuration, naming it.
 fr_module_set fail=sometimes
@@ -98,6 +116,16 @@ else
 	not_ok "radius_config_refuses_fail_open_max_age_below_max_age" "$(tail -n 8 "$FR_CHECK_LOG" | indent)"
 fi
 fr_module_set max_age=300 fail_open_max_age=3600
+
+# A store that cannot be opened stops the server with the reason.
+fr_module_set store="$WORK/no-such-dir/store.db"
+if ! fr_check_config && grep -q "store: cannot open $WORK/no-such-dir/store.db" "$FR_CHECK_LOG" &&
+   grep -q "needs read access to the store" "$FR_CHECK_LOG"; then
+	ok "radius_config_refuses_store_it_cannot_open"
+else
+	not_ok "radius_config_refuses_store_it_cannot_open" "$(tail -n 8 "$FR_CHECK_LOG" | indent)"
+fi
+fr_module_set store="$WORK/ca/store.db"
 
 # A test-only rule after entra_match: refuse one certificate by name, the
 # way entra_match will refuse (no Auth-Type := Accept, a Reply-Message).

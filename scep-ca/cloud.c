@@ -1,0 +1,67 @@
+/*
+ * cloud.c - the daemon's Microsoft cloud clients (shared/http.h,
+ * entra_token.h, graph.h, intune.h) and the outbox sender that delivers
+ * Intune notifications, made at start when [entra] is configured.
+ */
+#include <stdlib.h>
+
+#include "entra_conf.h"
+#include "entra_token.h"
+#include "graph.h"
+#include "http.h"
+#include "intune.h"
+#include "intune_ca.h"
+#include "log.h"
+#include "outbox.h"
+
+int
+cloud_start(struct scep_ctx *ctx, struct err *e)
+{
+	const struct scep_conf	*conf = ctx->conf;
+	struct http_client_opts	 ho = {0};
+	struct outbox_policy	 pol;
+
+	if (conf->entra == NULL)
+		return 0;
+	ho.ca_bundle = conf->entra->ca_bundle;
+	ho.user_agent = conf->entra->caller_info;
+	ho.max_retries = conf->entra->max_retries;
+	if ((ctx->http = http_client_new(&ho, e)) == NULL ||
+	    (ctx->tokens = entra_token_client_new(conf->entra, ctx->http,
+	    e)) == NULL ||
+	    (ctx->graph = graph_client_new(conf->entra, ctx->tokens,
+	    e)) == NULL ||
+	    (ctx->intune = intune_client_new(conf->entra, ctx->tokens,
+	    ctx->graph, e)) == NULL)
+		goto fail;
+	pol = (struct outbox_policy){ conf->notify_retry_min,
+	    conf->notify_retry_max, conf->notify_max_age,
+	    conf->notify_max_attempts };
+	if ((ctx->outbox = outbox_start(ctx->store, &pol, intune_outbox_send,
+	    ctx->intune, e)) == NULL)
+		goto fail;
+	log_info("intune", "Microsoft cloud %s, tenant %s, Graph %s;"
+	    " notifications retried from %d s to %d s, for %d s at most",
+	    entra_cloud_name(conf->entra->cloud), conf->entra->tenant,
+	    conf->entra->graph_base, pol.retry_min, pol.retry_max, pol.max_age);
+	return 0;
+fail:
+	cloud_stop(ctx);
+	return -1;
+}
+
+void
+cloud_stop(struct scep_ctx *ctx)
+{
+	/* The sender first: it uses the clients. */
+	outbox_stop(ctx->outbox);
+	intune_client_free(ctx->intune);
+	graph_client_free(ctx->graph);
+	entra_token_client_free(ctx->tokens);
+	http_client_free(ctx->http);
+	ctx->outbox = NULL;
+	ctx->intune = NULL;
+	ctx->graph = NULL;
+	ctx->tokens = NULL;
+	ctx->http = NULL;
+}

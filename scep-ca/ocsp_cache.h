@@ -1,0 +1,62 @@
+/*
+ * ocsp_cache.h - pre-produced OCSP responses (RFC 5019 §2.2.4: a responder
+ * may answer with a response signed earlier; thisUpdate then says when
+ * the status was known to be correct, producedAt when it was signed).
+ *
+ * A response is reused only for the same single CertID (hash algorithm
+ * and serial, our CA) asked without a nonce, only while the store still
+ * gives the status it states (the caller looks the status up on every
+ * query and passes it in the key), only while the same signer signs, and
+ * only for max_age seconds after it was signed.  About `entries`
+ * responses are kept (in sets of 8; a new one replaces the oldest of its
+ * set).
+ *
+ * Thread-safety: every function may be called from any thread; sets are
+ * guarded by striped mutexes.
+ */
+#ifndef SCEPCA_OCSP_CACHE_H
+#define SCEPCA_OCSP_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "encode.h"
+
+/* What a cached response answers, all of which must match to reuse it. */
+struct ocsp_cache_key {
+	int		 nid;			/* CertID hash algorithm */
+	char		 serial[SERIAL_HEX_MAX];
+	int		 status;		/* V_OCSP_CERTSTATUS_* */
+	int		 reason;
+	int64_t		 revoked_at;
+	unsigned int	 signer;		/* ca_ocsp_signer_generation() */
+};
+
+struct ocsp_cache;
+
+/* A cache of `entries` slots (rounded up to a power of two); NULL if 0. */
+struct ocsp_cache *ocsp_cache_new(size_t entries);
+
+/* Frees every response.  Accepts NULL. */
+void		 ocsp_cache_free(struct ocsp_cache *c);
+
+/*
+ * Copies into out the response cached for k if it was signed less than
+ * max_age seconds before now; *this_update and *next_update receive its
+ * times.  Returns 1 on a hit, 0 otherwise (c may be NULL).
+ */
+int		 ocsp_cache_get(struct ocsp_cache *c, const struct ocsp_cache_key *k,
+		    time_t now, time_t max_age, struct buf *out,
+		    time_t *this_update, time_t *next_update);
+
+/* Stores a copy of the response for k.  Failures are silent (c may be NULL). */
+void		 ocsp_cache_put(struct ocsp_cache *c, const struct ocsp_cache_key *k,
+		    const unsigned char *der, size_t len, time_t this_update,
+		    time_t next_update);
+
+/* Drops every response (after the signer changed).  c may be NULL. */
+void		 ocsp_cache_clear(struct ocsp_cache *c);
+
+#endif
