@@ -310,7 +310,6 @@ http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
 	struct http_server	*s;
 	struct sockaddr_storage	 ss;
 	unsigned int		 threads, flags;
-	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (http_parse_listen(conf->listen, &ss, e) == -1)
 		return NULL;
@@ -326,28 +325,48 @@ http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
 	if (nroutes > 0)
 		memcpy(s->routes, routes, sizeof(*routes) * (size_t)nroutes);
 	s->nroutes = nroutes;
-	threads = conf->threads > 0 ? (unsigned)conf->threads :
-	    (unsigned)(ncpu > 0 ? ncpu : 2);
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)conf->timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)256,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_END);
+	/*
+	 * threads = 0 (the default): a thread per connection.  The work per
+	 * request is CPU-bound (RSA), and libmicrohttpd's thread pool hands
+	 * every connection to whichever worker wakes first, which can leave
+	 * all keep-alive clients on one core.  threads = N: a pool of N
+	 * epoll workers, for very many mostly idle connections.
+	 */
+	threads = conf->threads > 0 ? (unsigned)conf->threads : 0;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
+	    (threads > 0 ? MHD_USE_EPOLL :
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+	{
+		struct MHD_OptionItem opts[] = {
+			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+			{ MHD_OPTION_SOCK_ADDR, 0, &ss },
+			{ MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout, NULL },
+			{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL },
+			{ MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
+			{ MHD_OPTION_LISTEN_BACKLOG_SIZE, 256, NULL },
+			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s },
+			{ threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE :
+			    MHD_OPTION_THREAD_STACK_SIZE, threads > 0 ?
+			    (intptr_t)threads : 512 * 1024, NULL },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+
+		s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+		    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	}
 	if (s->mhd == NULL) {
 		err_set(e, ERR_IO, "http: cannot listen on %s (%s)",
 		    conf->listen, strerror(errno));
 		free(s);
 		return NULL;
 	}
-	log_info("http", "listening on %s with %u threads", conf->listen,
-	    threads);
+	if (threads > 0)
+		log_info("http", "listening on %s with %u threads", conf->listen,
+		    threads);
+	else
+		log_info("http", "listening on %s, a thread per connection",
+		    conf->listen);
 	return s;
 }
 

@@ -30,6 +30,13 @@ struct store {
 	pthread_key_t		 key;
 	pthread_mutex_t		 lock;	/* guards conns */
 	struct store_conn	*conns;
+	/*
+	 * Held from BEGIN to COMMIT by this process's writers.  They queue
+	 * here in microseconds instead of in SQLite's busy handler, which
+	 * sleeps a millisecond or more per collision.  Other processes (the
+	 * admin commands) still meet the busy timeout.
+	 */
+	pthread_mutex_t		 write_lock;
 };
 
 #define CERT_COLS \
@@ -354,33 +361,37 @@ store_stmt_done(sqlite3_stmt *s)
 int
 store_begin(struct store_conn *c, struct err *e)
 {
-	sqlite3_stmt	*s = store_stmt(c, STMT_BEGIN, e);
+	sqlite3_stmt	*s;
 	int		 rc;
 
-	if (s == NULL)
+	pthread_mutex_lock(&c->store->write_lock);
+	if ((s = store_stmt(c, STMT_BEGIN, e)) == NULL) {
+		pthread_mutex_unlock(&c->store->write_lock);
 		return -1;
+	}
 	rc = sqlite3_step(s);
 	store_stmt_done(s);
-	return rc == SQLITE_DONE ? 0 : store_sql_err(c, e, "begin");
+	if (rc != SQLITE_DONE) {
+		pthread_mutex_unlock(&c->store->write_lock);
+		return store_sql_err(c, e, "begin");
+	}
+	return 0;
 }
 
 int
 store_end(struct store_conn *c, int commit, struct err *e)
 {
 	sqlite3_stmt	*s = store_stmt(c, commit ? STMT_COMMIT : STMT_ROLLBACK, e);
-	int		 rc;
+	int		 rc = s != NULL ? sqlite3_step(s) : SQLITE_ERROR;
 
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
 	store_stmt_done(s);
 	if (rc != SQLITE_DONE) {
 		store_sql_err(c, e, commit ? "commit" : "rollback");
-		if (commit)	/* leave no half-open transaction behind */
-			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		/* Leave no half-open transaction behind. */
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	return 0;
+	pthread_mutex_unlock(&c->store->write_lock);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 struct store *
@@ -398,8 +409,10 @@ store_open(const char *path, int flags, struct err *e)
 	}
 	st->flags = flags;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->write_lock, NULL);
 	if (pthread_key_create(&st->key, store_conn_destroy) != 0) {
 		pthread_mutex_destroy(&st->lock);
+		pthread_mutex_destroy(&st->write_lock);
 		free(st->path);
 		free(st);
 		err_set(e, ERR_NOMEM, "store: no thread key");
@@ -436,6 +449,7 @@ store_close(struct store *st)
 		store_conn_free(c);
 	}
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->write_lock);
 	free(st->path);
 	free(st);
 }
