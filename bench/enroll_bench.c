@@ -9,7 +9,8 @@
  * decrypted while timing.  Afterwards a sample (or all, --check-serials)
  * is decrypted to count distinct serials.  Prints:
  *
- *   requests=N ok=N failed=N seconds=S rate=R/s
+ *   requests=N ok=N failed=N seconds=S rate=R/s client_cpu_ms=C
+ * (C: this client's own CPU per request while replaying)
  *   checked=M distinct_serials=D cipher=C digest=D echoed_nonces=E dup_sender_nonces=X
  */
 #include <getopt.h>
@@ -513,22 +514,35 @@ bench_free(struct bench *b)
 	pthread_mutex_destroy(&b->lock);
 }
 
+/* CPU seconds this process has used so far. */
+static double
+cpu_seconds(void)
+{
+	struct timespec	t;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int
 run(struct bench *b)
 {
-	double	secs;
+	double	secs, cpu;
 	long	ok;
 	int	i;
 
 	if (fetch_cacert(b) == -1 || prepare(b) == -1)
 		return -1;
+	cpu = cpu_seconds();
 	if ((secs = replay(b)) < 0) {
 		fprintf(stderr, "enroll_bench: cannot start the clients\n");
 		return -1;
 	}
+	cpu = cpu_seconds() - cpu;
 	ok = b->o.requests - b->failed;
-	printf("requests=%ld ok=%ld failed=%ld seconds=%.3f rate=%.1f/s\n",
-	    b->o.requests, ok, b->failed, secs, secs > 0 ? ok / secs : 0.0);
+	printf("requests=%ld ok=%ld failed=%ld seconds=%.3f rate=%.1f/s"
+	    " client_cpu_ms=%.3f\n", b->o.requests, ok, b->failed, secs,
+	    secs > 0 ? ok / secs : 0.0, cpu * 1000.0 / (double)b->o.requests);
 	fflush(stdout);
 	for (i = 0; i < b->n_errors; i++)
 		fprintf(stderr, "enroll_bench: failure: %s\n", b->errors[i]);
