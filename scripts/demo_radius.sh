@@ -99,7 +99,7 @@ until ! login >"$WORK/login.out"; do
 	[ $(( $(now_ms) - t0 )) -gt 10000 ] && die "still accepted after 10 s"
 done
 cat "$WORK/login.out"
-echo "refused $(( $(now_ms) - t0 )) ms after the change (delta_interval = 2 s)"
+echo "refused $(( $(now_ms) - t0 )) ms after the change (delta_interval = 1.5 s)"
 
 say "... and enables it again"
 run admin PATCH "/_admin/devices/$DEVICE_ID" '{"accountEnabled":true}'
