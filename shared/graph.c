@@ -216,29 +216,50 @@ graph_deadline(const struct graph_client *g, int64_t deadline_ms)
 	    http_now_ms() + g->conf->timeout_ms;
 }
 
+/*
+ * GETs one object named by a GUID, at <graph_base><pre><id><post>; parse
+ * fills out.  *found is 0 on a 404.  Returns 0 or -1.
+ */
+static int
+graph_get_by_guid(struct graph_client *g, const char *what, const char *pre,
+    const char *id, const char *post, int64_t deadline_ms,
+    int (*parse)(const char *, size_t, void *, struct err *), void *out,
+    int *found, struct err *e)
+{
+	struct buf	url = {0};
+	char		lookup[64];
+	int		rc = -1;
+
+	*found = 0;
+	snprintf(lookup, sizeof(lookup), "%s lookup", what);
+	if (!graph_guid_valid(id))
+		return err_set(e, ERR_PARSE, "graph: %s id '%.64s' is not a GUID",
+		    what, id);
+	/* A GUID needs no escaping in the URL. */
+	if (buf_printf(&url, "%s%s%s%s", g->conf->graph_base, pre, id, post) ==
+	    -1) {
+		err_set(e, ERR_NOMEM, "graph: out of memory");
+		goto out;
+	}
+	rc = graph_object_get(g, buf_cstr(&url), lookup,
+	    graph_deadline(g, deadline_ms), parse, out, found, e);
+out:
+	buf_free(&url);
+	return rc;
+}
+
 int
 graph_device_get_by(struct graph_client *g, const char *device_id,
     int64_t deadline_ms, struct graph_device *out, struct err *e)
 {
-	struct buf	url = {0};
-	int		found = 0, rc = -1;
+	int	found, rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!graph_guid_valid(device_id))
-		return err_set(e, ERR_PARSE, "graph: device id '%.64s' is not "
-		    "a GUID", device_id);
-	/* Alternate key form (reference §4); a GUID needs no escaping. */
-	if (buf_printf(&url, "%s/v1.0/devices(deviceId='%s')"
-	    "?$select=id,deviceId,accountEnabled", g->conf->graph_base,
-	    device_id) == -1) {
-		err_set(e, ERR_NOMEM, "graph: out of memory");
-		goto out;
-	}
-	rc = graph_object_get(g, buf_cstr(&url), "device lookup",
-	    graph_deadline(g, deadline_ms), graph_parse_device_cb, out, &found, e);
+	/* Alternate key form (reference §4). */
+	rc = graph_get_by_guid(g, "device", "/v1.0/devices(deviceId='", device_id,
+	    "')?$select=id,deviceId,accountEnabled", deadline_ms,
+	    graph_parse_device_cb, out, &found, e);
 	out->found = found;
-out:
-	buf_free(&url);
 	return rc;
 }
 
@@ -253,24 +274,14 @@ int
 graph_managed_device_get_by(struct graph_client *g, const char *id,
     int64_t deadline_ms, struct graph_managed_device *out, struct err *e)
 {
-	struct buf	url = {0};
-	int		found = 0, rc = -1;
+	int	found, rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!graph_guid_valid(id))
-		return err_set(e, ERR_PARSE, "graph: managed device id "
-		    "'%.64s' is not a GUID", id);
-	if (buf_printf(&url, "%s/v1.0/deviceManagement/managedDevices/%s"
-	    "?$select=id,azureADDeviceId,complianceState", g->conf->graph_base,
-	    id) == -1) {
-		err_set(e, ERR_NOMEM, "graph: out of memory");
-		goto out;
-	}
-	rc = graph_object_get(g, buf_cstr(&url), "managed device lookup",
-	    graph_deadline(g, deadline_ms), graph_parse_managed_cb, out, &found, e);
+	rc = graph_get_by_guid(g, "managed device",
+	    "/v1.0/deviceManagement/managedDevices/", id,
+	    "?$select=id,azureADDeviceId,complianceState", deadline_ms,
+	    graph_parse_managed_cb, out, &found, e);
 	out->found = found;
-out:
-	buf_free(&url);
 	return rc;
 }
 
