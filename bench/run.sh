@@ -7,7 +7,9 @@
 #           machine's RSA limit), ocsp (scep-ca's OCSP responder vs
 #           openssl ocsp; CRL signing with 100 000 entries), radius (EAP-TLS
 #           logins with and without rlm_entra_match, its cost per request,
-#           Graph calls per login, time from disable to refusal).
+#           Graph calls per login, time from disable to refusal),
+#           revocation (time from a device deleted in Entra to OCSP
+#           answering revoked and to the CRL listing it).
 # Environment: BENCH_REQUESTS (enrollments per run, default 2000),
 #              SCEP_CA (the daemon, default BUILD/scep-ca),
 #              BENCH_KEEP=1 keeps the work directory.
@@ -17,7 +19,7 @@
 set -u
 BUILD=$(cd "${1:-build}" && pwd) || exit 2
 shift || true
-ALL_SECTIONS="enroll ocsp radius"	# every section_NAME below, in order
+ALL_SECTIONS="enroll ocsp radius revocation"	# every section_NAME below, in order
 SECTIONS=${*:-$ALL_SECTIONS}
 REQUESTS=${BENCH_REQUESTS:-2000}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
@@ -320,6 +322,10 @@ section_ocsp() {
 
 section_radius() {
 	"$BENCH_DIR/radius.sh" "$BUILD"
+}
+
+section_revocation() {
+	SCEP_CA=$SCEP_CA "$BENCH_DIR/revocation.sh" "$BUILD"
 }
 
 # ---- main --------------------------------------------------------------------

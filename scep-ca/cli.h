@@ -21,6 +21,7 @@ int	cmd_approve(int argc, char **argv, struct err *e);
 int	cmd_deny(int argc, char **argv, struct err *e);
 int	cmd_inspect(int argc, char **argv, struct err *e);
 int	cmd_crl(int argc, char **argv, struct err *e);
+int	cmd_status(int argc, char **argv, struct err *e);
 
 struct crl_blob;
 

@@ -13,6 +13,7 @@
 #include "intune_ca.h"
 #include "log.h"
 #include "outbox.h"
+#include "sync.h"
 
 int
 cloud_start(struct scep_ctx *ctx, struct err *e)
@@ -50,10 +51,49 @@ fail:
 	return -1;
 }
 
+int
+cloud_start_sync(struct scep_ctx *ctx, struct err *e)
+{
+	const struct scep_conf	*conf = ctx->conf;
+	struct sync_opts	 o = {0};
+	int			 i;
+
+	if (ctx->graph == NULL)
+		return 0;
+	if (conf->entra_revoke_mask != 0) {
+		o.entra_interval = conf->entra_sync_interval;
+		o.policy = conf->entra_revoke_mask;
+	}
+	/* Intune asks to revoke only what it was told of: Intune mode. */
+	for (i = 0; i < conf->nprofiles; i++)
+		if (conf->profiles[i].challenge == CHALLENGE_INTUNE)
+			o.intune_interval = conf->revocation_poll_interval;
+	if (o.entra_interval == 0 && o.intune_interval == 0)
+		return 0;
+	if ((ctx->sync = sync_start(ctx, &o, e)) == NULL)
+		return -1;
+	if (o.entra_interval > 0)
+		log_info("sync", "Entra devices and users followed every %d s"
+		    " (revoke_on = %s)", o.entra_interval,
+		    conf->entra_revoke_on);
+	if (o.intune_interval > 0)
+		log_info("sync", "Intune revocation requests polled every %d s",
+		    o.intune_interval);
+	return 0;
+}
+
+void
+cloud_stop_sync(struct scep_ctx *ctx)
+{
+	sync_stop(ctx->sync);
+	ctx->sync = NULL;
+}
+
 void
 cloud_stop(struct scep_ctx *ctx)
 {
-	/* The sender first: it uses the clients. */
+	/* The sync jobs and the sender first: they use the clients. */
+	cloud_stop_sync(ctx);
 	outbox_stop(ctx->outbox);
 	intune_client_free(ctx->intune);
 	graph_client_free(ctx->graph);

@@ -17,6 +17,7 @@
 #include "ocsp.h"
 #include "scep_http.h"
 #include "scep_msg.h"
+#include "sync.h"
 
 static const char usage[] =
 "usage: scep-ca serve --dir DIR [--listen HOST:PORT] [--log-level LEVEL]\n"
@@ -41,6 +42,7 @@ static void
 serve_free(struct serve *sv)
 {
 	http_stop(sv->http, 10);
+	cloud_stop_sync(&sv->ctx);	/* it tells the CRL service */
 	ocsp_responder_stop(sv->ocsp);
 	crl_service_stop(sv->ctx.crl);	/* joined before the store closes */
 	cloud_stop(&sv->ctx);		/* joins the sender before the store closes */
@@ -159,6 +161,7 @@ cmd_serve(int argc, char **argv, struct err *e)
 	signal(SIGPIPE, SIG_IGN);
 	if (serve_setup(&sv, dir, listen, level, e) == -1 ||
 	    serve_revocation(&sv, e) == -1 ||
+	    cloud_start_sync(&sv.ctx, e) == -1 ||
 	    (sv.http = http_start(&sv.ctx, sv.routes, 2, e)) == NULL)
 		goto out;
 	log_info("serve", "scep-ca ready: %d profile(s), URLs under %s",

@@ -19,6 +19,7 @@
 #include "entra_conf.h"
 #include "log.h"
 #include "pki.h"
+#include "store_sync.h"
 
 enum opt_type {
 	OPT_STR,
@@ -64,8 +65,12 @@ static const struct opt options[] = {
 	{ "ocsp", "cache_entries", OPT_INT, C(ocsp_cache_entries), "16384", 0, 4194304 },
 	{ "ocsp", "cache_seconds", OPT_INT, C(ocsp_cache_seconds), "60", 0, 86400 },
 	/* [entra]: these, and every name entra_conf_set() knows. */
-	{ "entra", "sync_interval", OPT_INT, C(entra_sync_interval), "300",
-	    10, 86400 },
+	{ "entra", "sync_interval", OPT_INT, C(entra_sync_interval), "60",
+	    1, 86400 },
+	{ "entra", "revoke_on", OPT_STR, C(entra_revoke_on), "deleted,disabled",
+	    0, 0 },
+	{ "entra", "revocation_poll_interval", OPT_INT,
+	    C(revocation_poll_interval), "60", 0, 86400 },
 	{ "entra", "notify_retry_min", OPT_INT, C(notify_retry_min), "30",
 	    1, 86400 },
 	{ "entra", "notify_retry_max", OPT_INT, C(notify_retry_max), "3600",
@@ -450,6 +455,30 @@ profile_validate(struct scep_conf *conf, struct profile_conf *p, struct err *e)
 	return 0;
 }
 
+/* [entra] revoke_on: "deleted", "disabled", both, or "none". */
+static int
+parse_revoke_on(struct scep_conf *conf, struct err *e)
+{
+	char	*copy, *tok, *save = NULL;
+	int	 rc = 0;
+
+	if ((copy = strdup(conf->entra_revoke_on)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	conf->entra_revoke_mask = 0;
+	for (tok = strtok_r(copy, " ,", &save); tok != NULL && rc == 0;
+	    tok = strtok_r(NULL, " ,", &save)) {
+		if (strcasecmp(tok, "deleted") == 0)
+			conf->entra_revoke_mask |= ENTRA_ON_DELETED;
+		else if (strcasecmp(tok, "disabled") == 0)
+			conf->entra_revoke_mask |= ENTRA_ON_DISABLED;
+		else if (strcasecmp(tok, "none") != 0)
+			rc = err_set(e, ERR_CONFIG, "[entra] revoke_on takes"
+			    " deleted, disabled or none, not '%s'", tok);
+	}
+	free(copy);
+	return rc;
+}
+
 /*
  * [entra]: needed by a profile with challenge = intune; when present it
  * is checked whole (and the client secret loaded) even if no profile
@@ -478,7 +507,7 @@ entra_validate(struct scep_conf *conf, struct err *e)
 	if (conf->notify_retry_max < conf->notify_retry_min)
 		return err_set(e, ERR_CONFIG, "[entra] notify_retry_max must not"
 		    " be less than notify_retry_min");
-	return 0;
+	return parse_revoke_on(conf, e);
 }
 
 static int

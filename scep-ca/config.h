@@ -96,6 +96,9 @@ struct scep_conf {
 	 */
 	struct entra_conf	*entra;
 	int			 entra_sync_interval;	/* s, revocation sync */
+	char			*entra_revoke_on;	/* "deleted,disabled" */
+	int			 entra_revoke_mask;	/* ENTRA_ON_* from it */
+	int			 revocation_poll_interval; /* s, Intune; 0 off */
 	int			 notify_retry_min;	/* s, first retry delay */
 	int			 notify_retry_max;	/* s, longest retry delay */
 	int			 notify_max_age;	/* s, then given up */

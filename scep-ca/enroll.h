@@ -20,6 +20,7 @@ struct graph_client;
 struct http_client;
 struct intune_client;
 struct outbox;
+struct sync_service;
 
 /*
  * What every request shares.  Read-only once the server runs; each
@@ -38,6 +39,7 @@ struct scep_ctx {
 	struct graph_client		*graph;
 	struct intune_client		*intune;
 	struct outbox			*outbox;	/* notifications */
+	struct sync_service		*sync;		/* sync.h; may be NULL */
 };
 
 /*

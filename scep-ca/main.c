@@ -21,6 +21,7 @@ static const struct {
 	{ "revoke", cmd_revoke, "revoke (or hold) a certificate" },
 	{ "unrevoke", cmd_unrevoke, "release a certificate on hold" },
 	{ "crl", cmd_crl, "sign a new CRL now" },
+	{ "status", cmd_status, "show the sync jobs, outbox and CRL" },
 	{ "approve", cmd_approve, "approve a pending request" },
 	{ "deny", cmd_deny, "deny a pending request" },
 	{ "inspect", cmd_inspect, "decode a pkiMessage with the CA's keys" },

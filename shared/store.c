@@ -19,6 +19,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_conn.h"
+#include "store_sync_sql.h"
 
 /*
  * A store hands each thread its own connection through a pthread key; the
@@ -138,6 +139,7 @@ static const char *const statements[STMT__COUNT] = {
 	    " WHERE status <> 'valid' AND not_after >= ?1",
 	[STMT_CERT_STATUS] =
 	    "SELECT status, revoked_at, reason FROM certificates WHERE serial = ?1",
+	STORE_SYNC_STATEMENTS		/* store_sync.c, store_entra.c */
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",

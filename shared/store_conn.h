@@ -38,6 +38,22 @@ enum store_stmt_id {
 	STMT_META_BUMP,		/* store_crl.c */
 	STMT_CRL_ENTRIES,
 	STMT_CERT_STATUS,
+	STMT_SYNC_GET,		/* store_sync.c, store_entra.c */
+	STMT_SYNC_LIST,
+	STMT_SYNC_PROGRESS,
+	STMT_SYNC_RESULT,
+	STMT_SYNC_RESTART,
+	STMT_ENTRA_FORGET,
+	STMT_ENTRA_UPSERT,
+	STMT_ENTRA_UPDATE_ID,
+	STMT_ENTRA_EXT_BY_ID,
+	STMT_ENTRA_KNOWN,
+	STMT_ENTRA_WORST,
+	STMT_ENTRA_CERTS_DEVICE,
+	STMT_ENTRA_CERTS_USER,
+	STMT_ENTRA_FILL,
+	STMT_ENTRA_SCAN_DEVICES,
+	STMT_ENTRA_SCAN_USERS,
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
@@ -91,6 +107,24 @@ int			 store_outbox_insert(struct store_conn *c,
  */
 int			 store_meta_bump_in(struct store_conn *c,
 			    const char *key, int64_t *out, struct err *e);
+
+/*
+ * Sets a certificate's status fields and writes the audit row, inside
+ * the caller's transaction (which then bumps the revocation generation
+ * once).  from and from_revoked_at are the row's current status and
+ * date: a hold turned into a revocation keeps its first date, as
+ * store_cert_set_status() does (store_sync.c).
+ */
+int			 store_status_set_in(struct store_conn *c,
+			    const char *serial, enum cert_status from,
+			    int64_t from_revoked_at, enum cert_status to,
+			    int reason, const char *actor, int64_t now,
+			    struct err *e);
+
+/* store_sync_progress() inside the caller's transaction (store_sync.c). */
+int			 store_sync_progress_in(struct store_conn *c,
+			    const char *name, const char *delta_link,
+			    int64_t scan_rowid, int64_t items, struct err *e);
 
 /* Appends an audit row inside the caller's transaction. */
 int			 store_audit_in(struct store_conn *c, int64_t at,

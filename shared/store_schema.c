@@ -96,6 +96,44 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX outbox_pending ON outbox(next_attempt_at)"
 	"  WHERE state = 'pending';",
+	/*
+	 * 3: what the sync jobs keep (store_sync.h).  entra_objects maps
+	 * Entra object ids to the deviceIds and UPNs certificate rows name
+	 * (a delta "@removed" entry carries only the object id) and records
+	 * the last state seen of each; kind 'managed' maps an Intune managed
+	 * device id to its Entra deviceId (id, '' when it has none).  ext_id
+	 * is lower-case.  sync_state keeps each job's position (deltaLink,
+	 * how far its scan of certificates went) and health.  The NOCASE
+	 * indexes find certificates by identity in any letter case.
+	 */
+	"CREATE TABLE entra_objects ("
+	"  kind TEXT NOT NULL CHECK (kind IN ('device', 'user', 'managed')),"
+	"  ext_id TEXT NOT NULL,"
+	"  id TEXT,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  deleted INTEGER NOT NULL DEFAULT 0,"
+	"  seen_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, ext_id)"
+	");"
+	"CREATE INDEX entra_objects_id ON entra_objects(kind, id)"
+	"  WHERE id IS NOT NULL;"
+	"CREATE TABLE sync_state ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  delta_link TEXT,"
+	"  scan_rowid INTEGER NOT NULL DEFAULT 0,"
+	"  last_success INTEGER,"
+	"  last_attempt INTEGER,"
+	"  last_error TEXT,"
+	"  last_error_at INTEGER,"
+	"  items_applied INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX certificates_entra_nocase ON certificates("
+	"  entra_device_id COLLATE NOCASE) WHERE entra_device_id IS NOT NULL;"
+	"CREATE INDEX certificates_intune_nocase ON certificates("
+	"  intune_device_id COLLATE NOCASE) WHERE intune_device_id IS NOT NULL;"
+	"CREATE INDEX certificates_upn_nocase ON certificates("
+	"  upn COLLATE NOCASE) WHERE upn IS NOT NULL;",
 };
 
 const char *
