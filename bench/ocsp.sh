@@ -30,17 +30,7 @@ NCPU=$(nproc)
 PIDS=()
 NETNS=""
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
+. "$(dirname "$0")/lib.sh"
 
 # Stops a process and its children (`openssl ocsp -multi` forks
 # responders and does not always stop them).
@@ -78,15 +68,6 @@ forget_pid() {
 }
 
 # A port nothing listens on inside the namespace.
-free_port() {
-	local p
-	while :; do
-		p=$(( (RANDOM << 15 | RANDOM) % 40000 + 20000 ))
-		ip netns exec "$NETNS" ss -Hltn "sport = :$p" | grep -q . || {
-			echo "$p"; return; }
-	done
-}
-
 # wait_listen PORT PID: up to 15 s until PORT listens in the namespace.
 # Not by connecting: a single-process `openssl ocsp` stays stuck on a
 # probe connection that closes without a request.
@@ -100,10 +81,6 @@ wait_listen() {
 	return 1
 }
 
-cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
-}
-
 # All the CPU of a process tree (openssl ocsp -multi forks children).
 tree_ticks() {
 	local p t=0
@@ -111,10 +88,6 @@ tree_ticks() {
 		t=$((t + $(cpu_ticks "$p" || echo 0)))
 	done
 	echo "$t"
-}
-
-field() {
-	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
 }
 
 verdict() {
@@ -224,7 +197,7 @@ measure() {
 	done
 }
 
-PORT=$(free_port)
+PORT=$(free_port "$NETNS")
 ip netns exec "$NETNS" "$SCEP_CA" serve --dir "$CA" --listen "127.0.0.1:$PORT" \
     >"$WORK/scep-ca.log" 2>&1 &
 OURS=$!
@@ -240,7 +213,7 @@ forget_pid "$OURS"
 # process per CPU (-multi) for reference.
 openssl_run() {
 	local label=$1 port pid; shift
-	port=$(free_port)
+	port=$(free_port "$NETNS")
 	ip netns exec "$NETNS" openssl ocsp -index "$WORK/index.txt" -port "$port" \
 	    -rsigner "$CA/ocsp.crt" -rkey "$CA/ocsp.key" -CA "$CA/ca.crt" \
 	    -nmin 10 -ignore_err "$@" >"$WORK/$label.log" 2>&1 &

@@ -28,17 +28,7 @@ SCEPREQ=$BUILD/tools/scepreq
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-revocation.XXXXXX")
 PIDS=()
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	local pid
@@ -55,29 +45,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 cd "$WORK" || exit 1
 
-free_port() {
-	local p
-	while :; do
-		p=$(( (RANDOM << 15 | RANDOM) % 40000 + 20000 ))
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-# wait_tcp PORT PID: up to 15 s until 127.0.0.1:PORT accepts.
-wait_tcp() {
-	local i
-	for i in $(seq 300); do
-		kill -0 "$2" 2>/dev/null || return 1
-		bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 echo "== revocation: device deleted in Entra -> OCSP revoked, $RUNS runs," \
     "sync_interval = $INTERVAL s"

@@ -30,19 +30,7 @@ NCPU=$(nproc)
 SCEP_CA=${SCEP_CA:-$BUILD/scep-ca}
 
 # ---- common helpers --------------------------------------------------------
-
-# Stops one process by PID: TERM, then KILL after 5 s.
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	local pid
@@ -68,46 +56,6 @@ forget_pid() {
 	for i in "${!PIDS[@]}"; do
 		[ "${PIDS[$i]}" = "$pid" ] && unset 'PIDS[i]'
 	done
-}
-
-# Prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-	local p
-	while :; do
-		p=$(( (RANDOM << 15 | RANDOM) % 40000 + 20000 ))
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-# wait_tcp PORT PID [NETNS]: waits up to 15 s until 127.0.0.1:PORT
-# accepts; gives up at once when PID has exited.
-wait_tcp() {
-	local port=$1 pid=$2 ns=${3:-} i
-	local probe="exec 3<>/dev/tcp/127.0.0.1/$port"
-	for i in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		if [ -n "$ns" ]; then
-			ip netns exec "$ns" bash -c "$probe" 2>/dev/null && return 0
-		else
-			bash -c "$probe" 2>/dev/null && return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
-
-# CPU time (user + system) of a process, in clock ticks.
-cpu_ticks() {
-	# Fields after the ")" of comm: state is 3rd, utime 14th, stime 15th.
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}'
-}
-
-# field NAME LINE: the value of NAME=value in a key=value line.
-field() {
-	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
 }
 
 # ---- section: SCEP enrollment ----------------------------------------------

@@ -29,8 +29,10 @@ struct store {
 	char			*path;
 	int			 flags;
 	pthread_key_t		 key;
-	pthread_mutex_t		 lock;	/* guards conns */
-	struct store_conn	*conns;
+	pthread_mutex_t		 lock;	/* guards conns, idle, nidle */
+	struct store_conn	*conns;	/* every open connection */
+	struct store_conn	*idle;	/* left by threads that ended */
+	int			 nidle;
 	/*
 	 * Held from BEGIN to COMMIT by this process's writers.  They queue
 	 * here in microseconds instead of in SQLite's busy handler, which
@@ -198,7 +200,14 @@ store_conn_free(struct store_conn *c)
 	free(c);
 }
 
-/* Thread exit: unlink and close that thread's connection. */
+/* Connections kept for the next threads (a thread per HTTP connection). */
+#define STORE_IDLE_MAX	32
+
+/*
+ * Thread exit: the thread's connection waits for the next thread (no
+ * transaction is ever left open between calls), or is closed when enough
+ * already wait.
+ */
 static void
 store_conn_destroy(void *arg)
 {
@@ -206,6 +215,13 @@ store_conn_destroy(void *arg)
 	struct store		*st = c->store;
 
 	pthread_mutex_lock(&st->lock);
+	if (st->nidle < STORE_IDLE_MAX) {
+		c->next_idle = st->idle;
+		st->idle = c;
+		st->nidle++;
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
 	for (pp = &st->conns; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -312,7 +328,12 @@ store_conn_open(struct store *st, struct err *e)
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;" :
 	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", e) == -1)
 		goto fail;
-	if (store_exec(c, "PRAGMA foreign_keys = ON;", e) == -1)
+	/*
+	 * Reads through a shared mapping: no read() per page, and the page
+	 * cache is the OS's, shared by every connection and process.
+	 */
+	if (store_exec(c, "PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;",
+	    e) == -1)
 		goto fail;
 	for (i = 0; i < STMT__COUNT; i++)
 		c->stmt[i] = NULL;	/* prepared lazily by store_stmt() */
@@ -329,6 +350,17 @@ store_conn_get(struct store *st, struct err *e)
 
 	if ((c = pthread_getspecific(st->key)) != NULL)
 		return c;
+	/* A connection another thread left: statements and cache are warm. */
+	pthread_mutex_lock(&st->lock);
+	if ((c = st->idle) != NULL) {
+		st->idle = c->next_idle;
+		st->nidle--;
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (c != NULL) {
+		pthread_setspecific(st->key, c);
+		return c;
+	}
 	if ((c = store_conn_open(st, e)) == NULL)
 		return NULL;
 	pthread_mutex_lock(&st->lock);

@@ -65,7 +65,8 @@ struct store_conn {
 	struct store		*store;
 	sqlite3			*db;
 	sqlite3_stmt		*stmt[STMT__COUNT];	/* lazily prepared */
-	struct store_conn	*next;
+	struct store_conn	*next;		/* in the store's conns */
+	struct store_conn	*next_idle;	/* in the store's idle list */
 };
 
 /* The calling thread's connection (opened on first use), or NULL. */
