@@ -23,6 +23,7 @@
 #include "log.h"
 #include "ocsp.h"
 #include "store.h"
+#include "test_util.h"
 
 /* Serials in the store: good, revoked (keyCompromise), revoked
  * (unspecified), on hold, and revoked but long expired. */
@@ -44,35 +45,10 @@ struct fixture {
 static void
 add_cert(struct store *st, const char *serial, int64_t not_after)
 {
-	struct cert_row		r;
-	struct store_issue	in = {0};
-	struct err		e = {0};
-	char			txid[32];
+	struct tu_cert	c = { .serial = serial, .not_after = not_after };
+	struct err	e = {0};
 
-	memset(&r, 0, sizeof(r));
-	snprintf(r.serial, sizeof(r.serial), "%s", serial);
-	snprintf(txid, sizeof(txid), "tx-%s", serial);
-	r.issuer = "CN=test CA";
-	r.subject = "CN=device";
-	r.san = "";
-	r.not_before = 1000;
-	r.not_after = not_after;
-	r.issued_at = 1000;
-	r.status = CERT_VALID;
-	r.reason = -1;
-	snprintf(r.sha1, sizeof(r.sha1), "%040d", 0);
-	snprintf(r.sha256, sizeof(r.sha256), "sha-%s", serial);
-	r.der.data = (unsigned char *)"DER";
-	r.der.len = 3;
-	r.profile = "default";
-	r.key_hash = "kh";
-	in.cert = &r;
-	in.txid = txid;
-	in.csr = (const unsigned char *)"CSR";
-	in.csr_len = 3;
-	in.actor = "test";
-	in.now = 1000;
-	assert_int_equal(store_issue(st, &in, &e), 0);
+	assert_int_equal(tu_cert_issue(st, &c, &e), 0);
 }
 
 static void

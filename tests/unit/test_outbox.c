@@ -19,24 +19,14 @@
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
-
-struct fixture {
-	char		 dir[64];
-	char		 path[96];
-	struct store	*st;
-};
+#include "test_util.h"
 
 static int
 setup(void **state)
 {
-	struct fixture	*f = calloc(1, sizeof(*f));
-	struct err	 e = {0};
+	struct tu_store	*f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_outbox.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	f->st = store_open(f->path, STORE_CREATE, &e);
-	assert_non_null(f->st);
+	tu_store_open(f, "test_outbox");
 	*state = f;
 	return 0;
 }
@@ -44,13 +34,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture	*f = *state;
-	char		 cmd[128];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	tu_store_close(*state);
+	free(*state);
 	return 0;
 }
 
@@ -86,7 +71,7 @@ state_of(struct store *st, int64_t id, int *attempts)
 static void
 outbox_migration_is_schema_2_or_later(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct err	 e = {0};
 
 	assert_true(store_schema_version(f->st, &e) >= 2);
@@ -96,7 +81,7 @@ outbox_migration_is_schema_2_or_later(void **state)
 static void
 outbox_entry_is_due_at_once_and_reads_back(void **state)
 {
-	struct fixture		*f = *state;
+	struct tu_store		*f = *state;
 	struct outbox_row	 r;
 	struct err		 e = {0};
 	int64_t			 id = add(f->st, "intune_success", "tx-1", 1000), at;
@@ -118,7 +103,7 @@ outbox_entry_is_due_at_once_and_reads_back(void **state)
 static void
 outbox_due_lists_pending_entries_longest_due_first(void **state)
 {
-	struct fixture		*f = *state;
+	struct tu_store		*f = *state;
 	struct outbox_row	 rows[4];
 	struct err		 e = {0};
 	int64_t			 a = add(f->st, "k", "a", 100);
@@ -143,7 +128,7 @@ outbox_due_lists_pending_entries_longest_due_first(void **state)
 static void
 outbox_retry_counts_and_reschedules(void **state)
 {
-	struct fixture		*f = *state;
+	struct tu_store		*f = *state;
 	struct outbox_row	 r, rows[2];
 	struct err		 e = {0};
 	int64_t			 id = add(f->st, "k", NULL, 100), at;
@@ -162,7 +147,7 @@ outbox_retry_counts_and_reschedules(void **state)
 static void
 outbox_finish_is_final(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct err	 e = {0};
 	int64_t		 sent = add(f->st, "k", "s", 100);
 	int64_t		 gone = add(f->st, "k", "g", 100), at;
@@ -192,7 +177,7 @@ outbox_finish_is_final(void **state)
 static void
 outbox_entry_needs_kind_and_payload(void **state)
 {
-	struct fixture		*f = *state;
+	struct tu_store		*f = *state;
 	struct outbox_new	 in = { "k", "r", NULL };
 	struct err		 e = {0};
 
@@ -200,48 +185,19 @@ outbox_entry_needs_kind_and_payload(void **state)
 	assert_int_equal(store_outbox_count(f->st, -1, &e), 0);
 }
 
-/* A certificate row for store_issue(). */
-static void
-make_row(struct cert_row *r, const char *serial)
-{
-	memset(r, 0, sizeof(*r));
-	snprintf(r->serial, sizeof(r->serial), "%s", serial);
-	r->issuer = "CN=test CA";
-	r->subject = "CN=device";
-	r->san = "";
-	r->not_after = 2000000000;
-	r->status = CERT_VALID;
-	r->reason = -1;
-	snprintf(r->sha1, sizeof(r->sha1), "%040d", 0);
-	snprintf(r->sha256, sizeof(r->sha256), "sha-%s", serial);
-	r->der.data = (unsigned char *)"DER";
-	r->der.len = 3;
-	r->profile = "intune";
-	r->key_hash = "kh";
-}
-
 static int
 issue(struct store *st, const char *serial, const char *txid,
     const struct outbox_new *note, struct err *e)
 {
-	struct cert_row		r;
-	struct store_issue	in = {0};
+	struct tu_cert	c = { .serial = serial, .txid = txid, .outbox = note };
 
-	make_row(&r, serial);
-	in.cert = &r;
-	in.txid = txid;
-	in.csr = (const unsigned char *)"CSR";
-	in.csr_len = 3;
-	in.actor = "test";
-	in.now = 1000;
-	in.outbox = note;
-	return store_issue(st, &in, e);
+	return tu_cert_issue(st, &c, e);
 }
 
 static void
 issuance_queues_its_notification_in_the_same_transaction(void **state)
 {
-	struct fixture		*f = *state;
+	struct tu_store		*f = *state;
 	struct outbox_new	 note = { "intune_success", "tx-a", "{}" };
 	struct outbox_row	 rows[2];
 	struct err		 e = {0};
@@ -335,7 +291,7 @@ wait_state(struct store *st, int64_t id, enum outbox_state want, int ms)
 }
 
 static struct outbox *
-start(struct fixture *f, struct fake *fk, int max_attempts)
+start(struct tu_store *f, struct fake *fk, int max_attempts)
 {
 	struct outbox_policy	 pol = { 1, 1, 3600, max_attempts };
 	struct outbox		*ob;
@@ -350,7 +306,7 @@ start(struct fixture *f, struct fake *fk, int max_attempts)
 static void
 sender_delivers_a_queued_entry_when_woken(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = {0};
 	struct outbox	*ob = start(f, &fk, 0);
 	int64_t		 id;
@@ -366,7 +322,7 @@ sender_delivers_a_queued_entry_when_woken(void **state)
 static void
 sender_retries_a_failure_then_delivers(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = { .fail = 1, .code = ERR_REMOTE };
 	int64_t		 id = add(f->st, "k", "r", (int64_t)time(NULL));
 	struct outbox	*ob = start(f, &fk, 0);
@@ -381,7 +337,7 @@ sender_retries_a_failure_then_delivers(void **state)
 static void
 sender_gives_up_after_max_attempts(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = { .fail = 100, .code = ERR_TIMEOUT };
 	int64_t		 id = add(f->st, "k", "r", (int64_t)time(NULL));
 	struct outbox	*ob = start(f, &fk, 2);
@@ -397,7 +353,7 @@ sender_gives_up_after_max_attempts(void **state)
 static void
 sender_gives_up_on_an_old_entry_after_a_failure(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = { .fail = 100, .code = ERR_REMOTE };
 	int64_t		 id = add(f->st, "k", "r", (int64_t)time(NULL) - 7200);
 	struct outbox	*ob = start(f, &fk, 0);	/* max_age 3600 */
@@ -410,7 +366,7 @@ sender_gives_up_on_an_old_entry_after_a_failure(void **state)
 static void
 sender_abandons_an_unreadable_entry_and_goes_on(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = { .fail = 1, .code = ERR_PARSE };
 	int64_t		 bad = add(f->st, "k", "bad", (int64_t)time(NULL) - 1);
 	int64_t		 good = add(f->st, "k", "good", (int64_t)time(NULL));
@@ -424,7 +380,7 @@ sender_abandons_an_unreadable_entry_and_goes_on(void **state)
 static void
 sender_at_start_tries_every_pending_entry(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = {0};
 	struct err	 e = {0};
 	int64_t		 id = add(f->st, "k", "r", (int64_t)time(NULL));
@@ -441,7 +397,7 @@ sender_at_start_tries_every_pending_entry(void **state)
 static void
 sender_holds_back_for_retry_after_and_stops_promptly(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct fake	 fk = { .fail = 1, .code = ERR_THROTTLED,
 			    .retry_after = 30 };
 	int64_t		 first = add(f->st, "k", "first", (int64_t)time(NULL));

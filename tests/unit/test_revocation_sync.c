@@ -26,6 +26,7 @@
 #include "sync.h"
 
 #include "fake_directory.h"
+#include "test_util.h"
 
 #define DEV1	"11111111-1111-4111-8111-111111111111"
 #define DEV2	"22222222-2222-4222-8222-222222222222"
@@ -37,9 +38,7 @@
 #define ALL	(ENTRA_ON_DELETED | ENTRA_ON_DISABLED)
 
 struct fixture {
-	char		 dir[64];
-	char		 path[96];
-	struct store	*st;
+	struct tu_store	 s;
 	struct fake_dir	 fd;
 };
 
@@ -47,13 +46,8 @@ static int
 setup(void **state)
 {
 	struct fixture	*f = calloc(1, sizeof(*f));
-	struct err	 e = {0};
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_revsync.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	f->st = store_open(f->path, STORE_CREATE, &e);
-	assert_non_null(f->st);
+	tu_store_open(&f->s, "test_revsync");
 	fd_init(&f->fd);
 	*state = f;
 	return 0;
@@ -63,11 +57,8 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 cmd[128];
 
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	tu_store_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -77,36 +68,11 @@ static void
 cert(struct store *st, const char *serial, const char *entra,
     const char *intune, const char *upn, int64_t not_after)
 {
-	struct cert_row		r;
-	struct store_issue	in = {0};
-	struct err		e = {0};
-	char			txid[64];
+	struct tu_cert	c = { .serial = serial, .entra = entra,
+			    .intune = intune, .upn = upn, .not_after = not_after };
+	struct err	e = {0};
 
-	memset(&r, 0, sizeof(r));
-	snprintf(r.serial, sizeof(r.serial), "%s", serial);
-	snprintf(txid, sizeof(txid), "tx-%s", serial);
-	r.issuer = "CN=test CA";
-	r.subject = "CN=device";
-	r.san = "";
-	r.entra_device_id = (char *)entra;
-	r.intune_device_id = (char *)intune;
-	r.upn = (char *)upn;
-	r.not_before = 1000;
-	r.not_after = not_after ? not_after : time(NULL) + 86400;
-	r.issued_at = 1000;
-	r.status = CERT_VALID;
-	r.reason = -1;
-	snprintf(r.sha1, sizeof(r.sha1), "%040d", 0);
-	snprintf(r.sha256, sizeof(r.sha256), "%s", serial);
-	r.der.data = (unsigned char *)"DER";
-	r.der.len = 3;
-	r.profile = "default";
-	r.key_hash = "kh";
-	in.cert = &r;
-	in.txid = txid;
-	in.actor = "test";
-	in.now = 1000;
-	assert_int_equal(store_issue(st, &in, &e), 0);
+	assert_int_equal(tu_cert_issue(st, &c, &e), 0);
 }
 
 /* "status/reason/source" of a certificate, e.g. "revoked/5/entra". */
@@ -218,27 +184,27 @@ deleted_device_revokes_its_live_certificates(void **state)
 	struct err	 e = {0};
 	int64_t		 gen0, gen1;
 
-	cert(f->st, "01", DEV1, NULL, NULL, 0);		/* valid */
-	cert(f->st, "02", NULL, DEV1, NULL, 0);		/* Intune id = deviceId */
-	cert(f->st, "03", DEV1, NULL, NULL, 0);		/* an admin's hold */
-	cert(f->st, "04", DEV1, NULL, NULL, 0);		/* keyCompromise */
-	cert(f->st, "05", DEV1, NULL, NULL, time(NULL) - 10);	/* expired */
-	cert(f->st, "06", DEV2, NULL, NULL, 0);		/* another device */
-	admin_set(f->st, "03", CERT_HOLD, REASON_CERTIFICATE_HOLD);
-	admin_set(f->st, "04", CERT_REVOKED, REASON_KEY_COMPROMISE);
-	assert_int_equal(store_revocation_generation(f->st, &gen0, &e), 0);
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, NULL, DEV1, -1, 1), 3);
-	assert_string_equal(state_of(f->st, "01"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "02"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "03"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "04"), "revoked/1/admin");
-	assert_string_equal(state_of(f->st, "05"), "valid/-1/-");
-	assert_string_equal(state_of(f->st, "06"), "valid/-1/-");
-	assert_int_equal(store_revocation_generation(f->st, &gen1, &e), 0);
+	cert(f->s.st, "01", DEV1, NULL, NULL, 0);		/* valid */
+	cert(f->s.st, "02", NULL, DEV1, NULL, 0);		/* Intune id = deviceId */
+	cert(f->s.st, "03", DEV1, NULL, NULL, 0);		/* an admin's hold */
+	cert(f->s.st, "04", DEV1, NULL, NULL, 0);		/* keyCompromise */
+	cert(f->s.st, "05", DEV1, NULL, NULL, time(NULL) - 10);	/* expired */
+	cert(f->s.st, "06", DEV2, NULL, NULL, 0);		/* another device */
+	admin_set(f->s.st, "03", CERT_HOLD, REASON_CERTIFICATE_HOLD);
+	admin_set(f->s.st, "04", CERT_REVOKED, REASON_KEY_COMPROMISE);
+	assert_int_equal(store_revocation_generation(f->s.st, &gen0, &e), 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, NULL, DEV1, -1, 1), 3);
+	assert_string_equal(state_of(f->s.st, "01"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "02"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "03"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "04"), "revoked/1/admin");
+	assert_string_equal(state_of(f->s.st, "05"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "06"), "valid/-1/-");
+	assert_int_equal(store_revocation_generation(f->s.st, &gen1, &e), 0);
 	assert_true(gen1 > gen0);
 	/* The same fact again changes nothing, and the counter stays. */
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, NULL, DEV1, -1, 1), 0);
-	assert_int_equal(store_revocation_generation(f->st, &gen0, &e), 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, NULL, DEV1, -1, 1), 0);
+	assert_int_equal(store_revocation_generation(f->s.st, &gen0, &e), 0);
 	assert_int_equal(gen0, gen1);
 }
 
@@ -247,19 +213,19 @@ disabled_user_holds_and_enabled_releases_only_the_syncs_holds(void **state)
 {
 	struct fixture	*f = *state;
 
-	cert(f->st, "11", NULL, NULL, "alice@contoso.example", 0);
-	cert(f->st, "12", NULL, NULL, "alice@contoso.example", 0);
-	cert(f->st, "13", NULL, NULL, "bob@contoso.example", 0);
-	admin_set(f->st, "12", CERT_HOLD, REASON_CERTIFICATE_HOLD);
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1,
+	cert(f->s.st, "11", NULL, NULL, "alice@contoso.example", 0);
+	cert(f->s.st, "12", NULL, NULL, "alice@contoso.example", 0);
+	cert(f->s.st, "13", NULL, NULL, "bob@contoso.example", 0);
+	admin_set(f->s.st, "12", CERT_HOLD, REASON_CERTIFICATE_HOLD);
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1,
 	    "alice@contoso.example", 0, 0), 1);
-	assert_string_equal(state_of(f->st, "11"), "hold/6/entra");
-	assert_string_equal(state_of(f->st, "12"), "hold/6/admin");
-	assert_string_equal(state_of(f->st, "13"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "11"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "12"), "hold/6/admin");
+	assert_string_equal(state_of(f->s.st, "13"), "valid/-1/-");
 	/* Enabled again, by object id alone: only the sync's hold goes. */
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1, NULL, 1, 0), 1);
-	assert_string_equal(state_of(f->st, "11"), "valid/-1/entra");
-	assert_string_equal(state_of(f->st, "12"), "hold/6/admin");
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1, NULL, 1, 0), 1);
+	assert_string_equal(state_of(f->s.st, "11"), "valid/-1/entra");
+	assert_string_equal(state_of(f->s.st, "12"), "hold/6/admin");
 }
 
 static void
@@ -267,10 +233,10 @@ upn_matches_in_any_letter_case(void **state)
 {
 	struct fixture	*f = *state;
 
-	cert(f->st, "21", NULL, NULL, "Carol.Smith@Contoso.Example", 0);
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1,
+	cert(f->s.st, "21", NULL, NULL, "Carol.Smith@Contoso.Example", 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1,
 	    "carol.smith@contoso.example", 0, 0), 1);
-	assert_string_equal(state_of(f->st, "21"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "21"), "hold/6/entra");
 }
 
 static void
@@ -278,16 +244,16 @@ hold_stays_while_another_identity_is_disabled(void **state)
 {
 	struct fixture	*f = *state;
 
-	cert(f->st, "31", DEV1, NULL, "dave@contoso.example", 0);
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, OBJ1, DEV1, 0, 0), 1);
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1,
+	cert(f->s.st, "31", DEV1, NULL, "dave@contoso.example", 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, OBJ1, DEV1, 0, 0), 1);
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1,
 	    "dave@contoso.example", 0, 0), 0);
-	assert_string_equal(state_of(f->st, "31"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "31"), "hold/6/entra");
 	/* The user comes back; the device is still disabled. */
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1, NULL, 1, 0), 0);
-	assert_string_equal(state_of(f->st, "31"), "hold/6/entra");
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, OBJ1, NULL, 1, 0), 1);
-	assert_string_equal(state_of(f->st, "31"), "valid/-1/entra");
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1, NULL, 1, 0), 0);
+	assert_string_equal(state_of(f->s.st, "31"), "hold/6/entra");
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, OBJ1, NULL, 1, 0), 1);
+	assert_string_equal(state_of(f->s.st, "31"), "valid/-1/entra");
 }
 
 static void
@@ -295,15 +261,15 @@ removed_entry_is_mapped_by_object_id(void **state)
 {
 	struct fixture	*f = *state;
 
-	cert(f->st, "41", DEV1, NULL, NULL, 0);
-	cert(f->st, "42", DEV2, NULL, NULL, 0);
+	cert(f->s.st, "41", DEV1, NULL, NULL, 0);
+	cert(f->s.st, "42", DEV2, NULL, NULL, 0);
 	/* Seen alive first (delta or a lookup), then "@removed": id only. */
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, OBJ1, DEV1, 1, 0), 0);
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, OBJ2, NULL, -1, 1), 0);
-	assert_string_equal(state_of(f->st, "41"), "valid/-1/-");
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, OBJ1, NULL, -1, 1), 1);
-	assert_string_equal(state_of(f->st, "41"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "42"), "valid/-1/-");
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, OBJ1, DEV1, 1, 0), 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, OBJ2, NULL, -1, 1), 0);
+	assert_string_equal(state_of(f->s.st, "41"), "valid/-1/-");
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, OBJ1, NULL, -1, 1), 1);
+	assert_string_equal(state_of(f->s.st, "41"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "42"), "valid/-1/-");
 }
 
 static void
@@ -311,13 +277,13 @@ renamed_user_keeps_its_old_upns_certificates(void **state)
 {
 	struct fixture	*f = *state;
 
-	cert(f->st, "51", NULL, NULL, "old@contoso.example", 0);
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1, "old@contoso.example",
+	cert(f->s.st, "51", NULL, NULL, "old@contoso.example", 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1, "old@contoso.example",
 	    1, 0), 0);
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1, "new@contoso.example",
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1, "new@contoso.example",
 	    1, 0), 0);
-	assert_int_equal(apply1(f->st, ENTRA_USER, USR1, NULL, -1, 1), 1);
-	assert_string_equal(state_of(f->st, "51"), "revoked/5/entra");
+	assert_int_equal(apply1(f->s.st, ENTRA_USER, USR1, NULL, -1, 1), 1);
+	assert_string_equal(state_of(f->s.st, "51"), "revoked/5/entra");
 }
 
 static void
@@ -331,20 +297,20 @@ intune_id_follows_its_entra_device(void **state)
 	struct cert_row		 r;
 	struct err		 e = {0};
 
-	cert(f->st, "61", NULL, MAN1, NULL, 0);
-	cert(f->st, "62", "not-a-guid", MAN1, NULL, 0);
-	assert_int_equal(apply(f->st, ALL, facts, 2), 0);
-	assert_int_equal(store_cert_get(f->st, "61", &r, &e), 0);
+	cert(f->s.st, "61", NULL, MAN1, NULL, 0);
+	cert(f->s.st, "62", "not-a-guid", MAN1, NULL, 0);
+	assert_int_equal(apply(f->s.st, ALL, facts, 2), 0);
+	assert_int_equal(store_cert_get(f->s.st, "61", &r, &e), 0);
 	assert_string_equal(r.entra_device_id, DEV1);
 	cert_row_clear(&r);
 	/* A row with another (unusable) deviceId keeps it... */
-	assert_int_equal(store_cert_get(f->st, "62", &r, &e), 0);
+	assert_int_equal(store_cert_get(f->s.st, "62", &r, &e), 0);
 	assert_string_equal(r.entra_device_id, "not-a-guid");
 	cert_row_clear(&r);
 	/* ...and both follow the device through the mapping. */
-	assert_int_equal(apply1(f->st, ENTRA_DEVICE, OBJ1, NULL, -1, 1), 2);
-	assert_string_equal(state_of(f->st, "61"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "62"), "revoked/5/entra");
+	assert_int_equal(apply1(f->s.st, ENTRA_DEVICE, OBJ1, NULL, -1, 1), 2);
+	assert_string_equal(state_of(f->s.st, "61"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "62"), "revoked/5/entra");
 }
 
 static void
@@ -352,9 +318,9 @@ unknown_intune_device_counts_as_deleted(void **state)
 {
 	struct fixture	*f = *state;
 
-	cert(f->st, "71", NULL, MAN1, NULL, 0);
-	assert_int_equal(apply1(f->st, ENTRA_MANAGED, "", MAN1, -1, 1), 1);
-	assert_string_equal(state_of(f->st, "71"), "revoked/5/entra");
+	cert(f->s.st, "71", NULL, MAN1, NULL, 0);
+	assert_int_equal(apply1(f->s.st, ENTRA_MANAGED, "", MAN1, -1, 1), 1);
+	assert_string_equal(state_of(f->s.st, "71"), "revoked/5/entra");
 }
 
 static void
@@ -366,7 +332,7 @@ batch_saves_its_position_with_the_changes(void **state)
 	struct sync_row		 r;
 	struct err		 e = {0};
 
-	cert(f->st, "81", DEV1, NULL, NULL, 0);
+	cert(f->s.st, "81", DEV1, NULL, NULL, 0);
 	memset(&b, 0, sizeof(b));
 	b.facts = &fact;
 	b.n = 1;
@@ -375,8 +341,8 @@ batch_saves_its_position_with_the_changes(void **state)
 	b.sync_name = SYNC_ENTRA_DEVICES;
 	b.delta_link = "https://graph.example/v1.0/devices/delta?$deltatoken=x";
 	b.scan_rowid = 7;
-	assert_int_equal(store_entra_apply(f->st, &b, NULL, &e), 0);
-	assert_int_equal(store_sync_get(f->st, SYNC_ENTRA_DEVICES, &r, &e), 0);
+	assert_int_equal(store_entra_apply(f->s.st, &b, NULL, &e), 0);
+	assert_int_equal(store_sync_get(f->s.st, SYNC_ENTRA_DEVICES, &r, &e), 0);
 	assert_string_equal(r.delta_link, b.delta_link);
 	assert_int_equal(r.scan_rowid, 7);
 	assert_int_equal(r.items_applied, 1);
@@ -385,8 +351,8 @@ batch_saves_its_position_with_the_changes(void **state)
 	b.n = 0;
 	b.delta_link = NULL;
 	b.scan_rowid = -1;
-	assert_int_equal(store_entra_apply(f->st, &b, NULL, &e), 0);
-	assert_int_equal(store_sync_get(f->st, SYNC_ENTRA_DEVICES, &r, &e), 0);
+	assert_int_equal(store_entra_apply(f->s.st, &b, NULL, &e), 0);
+	assert_int_equal(store_sync_get(f->s.st, SYNC_ENTRA_DEVICES, &r, &e), 0);
 	assert_non_null(r.delta_link);
 	assert_int_equal(r.scan_rowid, 7);
 	sync_row_clear(&r);
@@ -399,18 +365,18 @@ sync_result_counts_failures_and_keeps_the_last_error(void **state)
 	struct sync_row	 r;
 	struct err	 e = {0};
 
-	assert_int_equal(store_sync_get(f->st, "x", &r, &e), -1);
+	assert_int_equal(store_sync_get(f->s.st, "x", &r, &e), -1);
 	assert_int_equal(e.code, ERR_NOT_FOUND);
-	assert_int_equal(store_sync_result(f->st, "x", 100, "boom", &e), 0);
-	assert_int_equal(store_sync_result(f->st, "x", 110, "boom again", &e), 0);
-	assert_int_equal(store_sync_get(f->st, "x", &r, &e), 0);
+	assert_int_equal(store_sync_result(f->s.st, "x", 100, "boom", &e), 0);
+	assert_int_equal(store_sync_result(f->s.st, "x", 110, "boom again", &e), 0);
+	assert_int_equal(store_sync_get(f->s.st, "x", &r, &e), 0);
 	assert_int_equal(r.failures, 2);
 	assert_int_equal(r.last_success, 0);
 	assert_int_equal(r.last_error_at, 110);
 	assert_string_equal(r.last_error, "boom again");
 	sync_row_clear(&r);
-	assert_int_equal(store_sync_result(f->st, "x", 120, NULL, &e), 0);
-	assert_int_equal(store_sync_get(f->st, "x", &r, &e), 0);
+	assert_int_equal(store_sync_result(f->s.st, "x", 120, NULL, &e), 0);
+	assert_int_equal(store_sync_get(f->s.st, "x", &r, &e), 0);
 	assert_int_equal(r.failures, 0);
 	assert_int_equal(r.last_success, 120);
 	assert_int_equal(r.last_attempt, 120);
@@ -424,7 +390,7 @@ static void
 job_init(struct fixture *f, struct entra_job *j)
 {
 	memset(j, 0, sizeof(*j));
-	j->st = f->st;
+	j->st = f->s.st;
 	fd_source(&f->fd, &j->src);
 	j->policy = ALL;
 }
@@ -449,20 +415,20 @@ first_run_takes_the_present_and_looks_up_what_certificates_name(void **state)
 
 	fd_add_device(&f->fd, OBJ1, DEV1, 1);
 	fd_add_device(&f->fd, OBJ2, DEV2, 0);
-	cert(f->st, "01", DEV1, NULL, NULL, 0);
-	cert(f->st, "02", DEV2, NULL, NULL, 0);
-	cert(f->st, "03", DEV3, NULL, NULL, 0);		/* unknown: deleted */
-	cert(f->st, "04", DEV1, NULL, NULL, 0);		/* looked up once */
-	cert(f->st, "05", "dev-name", NULL, NULL, 0);	/* not a GUID */
+	cert(f->s.st, "01", DEV1, NULL, NULL, 0);
+	cert(f->s.st, "02", DEV2, NULL, NULL, 0);
+	cert(f->s.st, "03", DEV3, NULL, NULL, 0);		/* unknown: deleted */
+	cert(f->s.st, "04", DEV1, NULL, NULL, 0);		/* looked up once */
+	cert(f->s.st, "05", "dev-name", NULL, NULL, 0);	/* not a GUID */
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 2);
 	assert_int_equal(f->fd.last_latest, 1);
 	assert_int_equal(f->fd.last_had_link, 0);
 	assert_int_equal(f->fd.n_delta, 1);
 	assert_int_equal(f->fd.n_device, 3);
-	assert_string_equal(state_of(f->st, "01"), "valid/-1/-");
-	assert_string_equal(state_of(f->st, "02"), "hold/6/entra");
-	assert_string_equal(state_of(f->st, "03"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "05"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "01"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "02"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "03"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "05"), "valid/-1/-");
 	/* Nothing new: the next run follows the link and looks up nothing. */
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 0);
 	assert_int_equal(f->fd.last_had_link, 1);
@@ -477,22 +443,22 @@ delta_changes_are_applied_and_new_rows_looked_up(void **state)
 
 	fd_add_device(&f->fd, OBJ1, DEV1, 1);
 	fd_add_device(&f->fd, OBJ2, DEV2, 1);
-	cert(f->st, "01", DEV1, NULL, NULL, 0);
+	cert(f->s.st, "01", DEV1, NULL, NULL, 0);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 0);
 	/* The directory changes; a new certificate names another device. */
 	fd_change(&f->fd, GRAPH_DEVICES, OBJ1, NULL, -1, "deleted");
-	cert(f->st, "02", DEV2, NULL, NULL, 0);
+	cert(f->s.st, "02", DEV2, NULL, NULL, 0);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_string_equal(state_of(f->st, "01"), "revoked/5/entra");
-	assert_string_equal(state_of(f->st, "02"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "01"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "02"), "valid/-1/-");
 	assert_int_equal(f->fd.n_device, 2);
 	/* A disable, then an enable: hold, then release. */
 	fd_change(&f->fd, GRAPH_DEVICES, OBJ2, DEV2, 0, NULL);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_string_equal(state_of(f->st, "02"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "02"), "hold/6/entra");
 	fd_change(&f->fd, GRAPH_DEVICES, OBJ2, NULL, 1, NULL);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_string_equal(state_of(f->st, "02"), "valid/-1/entra");
+	assert_string_equal(state_of(f->s.st, "02"), "valid/-1/entra");
 }
 
 static void
@@ -502,11 +468,11 @@ new_certificate_of_a_known_disabled_device_is_held_at_once(void **state)
 	struct err	 e = {0};
 
 	fd_add_device(&f->fd, OBJ2, DEV2, 0);
-	cert(f->st, "01", DEV2, NULL, NULL, 0);
+	cert(f->s.st, "01", DEV2, NULL, NULL, 0);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	cert(f->st, "02", DEV2, NULL, NULL, 0);
+	cert(f->s.st, "02", DEV2, NULL, NULL, 0);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_string_equal(state_of(f->st, "02"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "02"), "hold/6/entra");
 	assert_int_equal(f->fd.n_device, 1);
 }
 
@@ -518,21 +484,21 @@ restart_resumes_from_the_saved_link(void **state)
 	struct err	 e = {0};
 
 	fd_add_user(&f->fd, USR1, "erin@contoso.example", 1);
-	cert(f->st, "01", NULL, NULL, "erin@contoso.example", 0);
+	cert(f->s.st, "01", NULL, NULL, "erin@contoso.example", 0);
 	assert_int_equal(run(f, GRAPH_USERS, &e), 0);
-	assert_int_equal(store_sync_get(f->st, SYNC_ENTRA_USERS, &r, &e), 0);
+	assert_int_equal(store_sync_get(f->s.st, SYNC_ENTRA_USERS, &r, &e), 0);
 	assert_string_equal(r.delta_link, "link-1");
 	sync_row_clear(&r);
 	/* A new process: a new store handle and job on the same file. */
-	store_close(f->st);
-	f->st = store_open(f->path, 0, &e);
-	assert_non_null(f->st);
+	store_close(f->s.st);
+	f->s.st = store_open(f->s.path, 0, &e);
+	assert_non_null(f->s.st);
 	fd_change(&f->fd, GRAPH_USERS, USR1, NULL, -1, "changed");
 	assert_int_equal(run(f, GRAPH_USERS, &e), 1);
 	assert_int_equal(f->fd.last_had_link, 1);
 	assert_int_equal(f->fd.last_latest, 0);
 	assert_int_equal(f->fd.n_user, 1);
-	assert_string_equal(state_of(f->st, "01"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "01"), "revoked/5/entra");
 }
 
 static void
@@ -542,7 +508,7 @@ refused_link_starts_over(void **state)
 	struct err	 e = {0};
 
 	fd_add_device(&f->fd, OBJ1, DEV1, 1);
-	cert(f->st, "01", DEV1, NULL, NULL, 0);
+	cert(f->s.st, "01", DEV1, NULL, NULL, 0);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 0);
 	/* Disabled while the link lapses: only a new lookup can tell. */
 	f->fd.dev[0].enabled = 0;
@@ -550,7 +516,7 @@ refused_link_starts_over(void **state)
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
 	assert_int_equal(f->fd.last_latest, 1);
 	assert_int_equal(f->fd.n_device, 2);
-	assert_string_equal(state_of(f->st, "01"), "hold/6/entra");
+	assert_string_equal(state_of(f->s.st, "01"), "hold/6/entra");
 }
 
 static void
@@ -562,7 +528,7 @@ failures_and_throttling_keep_the_position(void **state)
 
 	fd_add_device(&f->fd, OBJ1, DEV1, 1);
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 0);
-	cert(f->st, "01", DEV2, NULL, NULL, 0);
+	cert(f->s.st, "01", DEV2, NULL, NULL, 0);
 	f->fd.retry_after = 30;
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), -1);
 	assert_int_equal(e.code, ERR_THROTTLED);
@@ -571,13 +537,13 @@ failures_and_throttling_keep_the_position(void **state)
 	f->fd.fail = ERR_TIMEOUT;
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), -1);
 	assert_int_equal(e.code, ERR_TIMEOUT);
-	assert_int_equal(store_sync_get(f->st, SYNC_ENTRA_DEVICES, &r, &e), 0);
+	assert_int_equal(store_sync_get(f->s.st, SYNC_ENTRA_DEVICES, &r, &e), 0);
 	assert_int_equal(r.scan_rowid, 0);
 	sync_row_clear(&r);
 	/* Graph answers again: the lookup is made, 404: revoked. */
 	f->fd.fail = ERR_OK;
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_string_equal(state_of(f->st, "01"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "01"), "revoked/5/entra");
 }
 
 static void
@@ -590,18 +556,18 @@ intune_ids_are_resolved_through_intune(void **state)
 	fd_add_device(&f->fd, OBJ1, DEV1, 1);
 	fd_add_managed(&f->fd, MAN1, DEV1);
 	fd_add_managed(&f->fd, DEV3, "00000000-0000-0000-0000-000000000000");
-	cert(f->st, "01", NULL, MAN1, NULL, 0);
-	cert(f->st, "02", NULL, DEV3, NULL, 0);		/* no Entra device */
-	cert(f->st, "03", NULL, DEV2, NULL, 0);		/* unknown anywhere */
+	cert(f->s.st, "01", NULL, MAN1, NULL, 0);
+	cert(f->s.st, "02", NULL, DEV3, NULL, 0);		/* no Entra device */
+	cert(f->s.st, "03", NULL, DEV2, NULL, 0);		/* unknown anywhere */
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_int_equal(store_cert_get(f->st, "01", &r, &e), 0);
+	assert_int_equal(store_cert_get(f->s.st, "01", &r, &e), 0);
 	assert_string_equal(r.entra_device_id, DEV1);
 	cert_row_clear(&r);
-	assert_string_equal(state_of(f->st, "02"), "valid/-1/-");
-	assert_string_equal(state_of(f->st, "03"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "02"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "03"), "revoked/5/entra");
 	fd_change(&f->fd, GRAPH_DEVICES, OBJ1, NULL, -1, "deleted");
 	assert_int_equal(run(f, GRAPH_DEVICES, &e), 1);
-	assert_string_equal(state_of(f->st, "01"), "revoked/5/entra");
+	assert_string_equal(state_of(f->s.st, "01"), "revoked/5/entra");
 	/* Resolved ids are not asked about again. */
 	assert_int_equal(f->fd.n_managed, 3);
 }
@@ -618,7 +584,7 @@ decide_request(struct fixture *f, const char *serial, const char *issuer,
 
 	ca = pki_name_parse("CN=test CA,O=Example,C=US", NULL);
 	assert_non_null(ca);
-	intune_revocation_decide(f->st, ca, &rq, out);
+	intune_revocation_decide(f->s.st, ca, &rq, out);
 	X509_NAME_free(ca);
 }
 
@@ -628,11 +594,11 @@ intune_request_revokes_ours_once(void **state)
 	struct fixture		*f = *state;
 	struct intune_outcome	 o;
 
-	cert(f->st, "0A1B", NULL, NULL, NULL, 0);
+	cert(f->s.st, "0A1B", NULL, NULL, NULL, 0);
 	decide_request(f, "0a:1b", "CN=test CA,O=Example,C=US", &o);
 	assert_true(o.answer && o.succeeded && o.changed);
 	assert_int_equal(o.error_code, INTUNE_REVOKE_OK);
-	assert_string_equal(state_of(f->st, "0A1B"), "revoked/5/intune");
+	assert_string_equal(state_of(f->s.st, "0A1B"), "revoked/5/intune");
 	/* Asked again (an upload that failed): the same success. */
 	decide_request(f, "0A1B", NULL, &o);
 	assert_true(o.answer && o.succeeded && !o.changed);
@@ -644,16 +610,16 @@ intune_request_keeps_an_earlier_revocation(void **state)
 	struct fixture		*f = *state;
 	struct intune_outcome	 o;
 
-	cert(f->st, "0C", NULL, NULL, NULL, 0);
-	cert(f->st, "0D", NULL, NULL, NULL, 0);
-	admin_set(f->st, "0C", CERT_REVOKED, REASON_KEY_COMPROMISE);
-	admin_set(f->st, "0D", CERT_HOLD, REASON_CERTIFICATE_HOLD);
+	cert(f->s.st, "0C", NULL, NULL, NULL, 0);
+	cert(f->s.st, "0D", NULL, NULL, NULL, 0);
+	admin_set(f->s.st, "0C", CERT_REVOKED, REASON_KEY_COMPROMISE);
+	admin_set(f->s.st, "0D", CERT_HOLD, REASON_CERTIFICATE_HOLD);
 	decide_request(f, "0C", "", &o);
 	assert_true(o.succeeded && !o.changed);
-	assert_string_equal(state_of(f->st, "0C"), "revoked/1/admin");
+	assert_string_equal(state_of(f->s.st, "0C"), "revoked/1/admin");
 	decide_request(f, "0D", "", &o);
 	assert_true(o.succeeded && o.changed);
-	assert_string_equal(state_of(f->st, "0D"), "revoked/5/intune");
+	assert_string_equal(state_of(f->s.st, "0D"), "revoked/5/intune");
 }
 
 static void
@@ -662,8 +628,8 @@ intune_request_issuer_in_either_order_and_any_case(void **state)
 	struct fixture		*f = *state;
 	struct intune_outcome	 o;
 
-	cert(f->st, "0E", NULL, NULL, NULL, 0);
-	cert(f->st, "0F", NULL, NULL, NULL, 0);
+	cert(f->s.st, "0E", NULL, NULL, NULL, 0);
+	cert(f->s.st, "0F", NULL, NULL, NULL, 0);
 	decide_request(f, "0E", "C=US, O=Example, CN=Test CA", &o);
 	assert_true(o.succeeded);
 	decide_request(f, "0F", "/C=US/O=Example/CN=test CA", &o);
@@ -676,7 +642,7 @@ intune_request_refusals_carry_the_documented_codes(void **state)
 	struct fixture		*f = *state;
 	struct intune_outcome	 o;
 
-	cert(f->st, "10", NULL, NULL, NULL, 0);
+	cert(f->s.st, "10", NULL, NULL, NULL, 0);
 	decide_request(f, "BEEF", NULL, &o);
 	assert_true(o.answer && !o.succeeded);
 	assert_int_equal(o.error_code, INTUNE_REVOKE_CERT_NOT_FOUND);
@@ -686,7 +652,7 @@ intune_request_refusals_carry_the_documented_codes(void **state)
 	decide_request(f, "10", "CN=Another CA", &o);
 	assert_true(o.answer && !o.succeeded);
 	assert_int_equal(o.error_code, INTUNE_REVOKE_CERT_NOT_FOUND);
-	assert_string_equal(state_of(f->st, "10"), "valid/-1/-");
+	assert_string_equal(state_of(f->s.st, "10"), "valid/-1/-");
 }
 
 /* ---- the options ------------------------------------------------------------ */
@@ -699,18 +665,18 @@ load_conf(struct fixture *f, const char *extra, struct scep_conf *c,
 	char	 path[160];
 	FILE	*fp;
 
-	snprintf(path, sizeof(path), "%s/entra.secret", f->dir);
+	snprintf(path, sizeof(path), "%s/entra.secret", f->s.dir);
 	assert_non_null(fp = fopen(path, "w"));
 	fputs("secret\n", fp);
 	fclose(fp);
 	assert_int_equal(chmod(path, 0600), 0);
-	snprintf(path, sizeof(path), "%s/scep-ca.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/scep-ca.conf", f->s.dir);
 	assert_non_null(fp = fopen(path, "w"));
 	fprintf(fp, "[entra]\ntenant = contoso.onmicrosoft.com\n"
 	    "client_id = 3f2c8a91-5d4e-4b7a-9c1e-2a6b8d0f4e17\n"
 	    "client_secret_file = entra.secret\n%s", extra);
 	fclose(fp);
-	return conf_load(c, f->dir, e);
+	return conf_load(c, f->s.dir, e);
 }
 
 static void

@@ -13,24 +13,14 @@
 #include <cmocka.h>
 
 #include "store.h"
-
-struct fixture {
-	char		 dir[64];
-	char		 path[96];
-	struct store	*st;
-};
+#include "test_util.h"
 
 static int
 setup(void **state)
 {
-	struct fixture	*f = calloc(1, sizeof(*f));
-	struct err	 e = {0};
+	struct tu_store	*f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	f->st = store_open(f->path, STORE_CREATE, &e);
-	assert_non_null(f->st);
+	tu_store_open(f, "test_store");
 	*state = f;
 	return 0;
 }
@@ -38,61 +28,25 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture	*f = *state;
-	char		 cmd[128];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	tu_store_close(*state);
+	free(*state);
 	return 0;
-}
-
-/* A minimal certificate row; serial must be canonical hex. */
-static void
-make_row(struct cert_row *r, const char *serial, const char *txid)
-{
-	memset(r, 0, sizeof(*r));
-	snprintf(r->serial, sizeof(r->serial), "%s", serial);
-	r->issuer = "CN=test CA";
-	r->subject = "CN=device";
-	r->san = "";
-	r->not_before = 1000;
-	r->not_after = 2000000000;
-	r->issued_at = 1000;
-	r->status = CERT_VALID;
-	r->reason = -1;
-	snprintf(r->sha1, sizeof(r->sha1), "%040d", 0);
-	/* Thumbprints differ whenever the certificate does. */
-	snprintf(r->sha256, sizeof(r->sha256), "%s-%s", serial, txid);
-	r->der.data = (unsigned char *)"DER";
-	r->der.len = 3;
-	r->profile = "default";
-	r->key_hash = "kh";
 }
 
 static int
 issue(struct store *st, const char *serial, const char *txid,
     const char *challenge, struct err *e)
 {
-	struct cert_row		r;
-	struct store_issue	in = {0};
+	struct tu_cert	c = { .serial = serial, .txid = txid,
+			    .challenge = challenge };
 
-	make_row(&r, serial, txid);
-	in.cert = &r;
-	in.txid = txid;
-	in.csr = (const unsigned char *)"CSR";
-	in.csr_len = 3;
-	in.challenge_hash = challenge;
-	in.actor = "test";
-	in.now = 1000;
-	return store_issue(st, &in, e);
+	return tu_cert_issue(st, &c, e);
 }
 
 static void
 store_creates_schema_and_reopens(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct store	*ro;
 	struct err	 e = {0};
 
@@ -106,7 +60,7 @@ store_creates_schema_and_reopens(void **state)
 static void
 store_refuses_a_file_that_is_not_a_store(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	char		 path[128];
 	struct err	 e = {0};
 	FILE		*fp;
@@ -122,7 +76,7 @@ store_refuses_a_file_that_is_not_a_store(void **state)
 static void
 issue_then_lookup_by_any_serial_spelling(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct cert_row	 r = {0};
 	struct err	 e = {0};
 
@@ -143,7 +97,7 @@ issue_then_lookup_by_any_serial_spelling(void **state)
 static void
 duplicate_serial_is_refused_and_changes_nothing(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct err	 e = {0};
 
 	assert_int_equal(issue(f->st, "11", "tx1", NULL, &e), 0);
@@ -163,7 +117,7 @@ duplicate_serial_is_refused_and_changes_nothing(void **state)
 static void
 answered_transaction_is_not_answered_twice(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct txn_row	 t = {0};
 	struct err	 e = {0};
 
@@ -180,7 +134,7 @@ answered_transaction_is_not_answered_twice(void **state)
 static void
 one_time_challenge_is_consumed_once(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct err	 e = {0};
 
 	assert_int_equal(store_challenge_add(f->st, "h1", NULL, 4000000000LL, &e), 0);
@@ -195,7 +149,7 @@ one_time_challenge_is_consumed_once(void **state)
 static void
 expired_or_foreign_challenge_is_not_usable(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct err	 e = {0};
 
 	assert_int_equal(store_challenge_add(f->st, "old", NULL, 10, &e), 0);
@@ -210,7 +164,7 @@ expired_or_foreign_challenge_is_not_usable(void **state)
 static void
 revoke_hold_and_release_follow_rfc5280(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct cert_row	 r = {0};
 	struct err	 e = {0};
 	int		 changed;
@@ -245,7 +199,7 @@ revoke_hold_and_release_follow_rfc5280(void **state)
 static void
 pending_transaction_is_decided_once(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct txn_row	 t = {0};
 	struct err	 e = {0};
 
@@ -274,7 +228,7 @@ pending_transaction_is_decided_once(void **state)
 static void
 read_only_store_refuses_writes(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct store	*ro;
 	struct err	 e = {0};
 
@@ -311,7 +265,7 @@ write_many(void *arg)
 static void
 concurrent_writers_on_their_own_connections(void **state)
 {
-	struct fixture	*f = *state;
+	struct tu_store	*f = *state;
 	struct writer	 w[2] = { { f->st, 0x100000, 300, 0 },
 			    { f->st, 0x200000, 300, 0 } };
 	pthread_t	 t[2];

@@ -1,0 +1,111 @@
+/*
+ * test_util.h - fixtures the unit tests share: a store in a fresh
+ * temporary directory, and certificates issued into it.  Header-only
+ * (static inline), for cmocka test programs.
+ */
+#ifndef TEST_UTIL_H
+#define TEST_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+/* A store in its own temporary directory. */
+struct tu_store {
+	char		 dir[64];
+	char		 path[96];
+	struct store	*st;
+};
+
+/* Creates /tmp/<prefix>.XXXXXX and a store in it; asserts on failure. */
+static inline void
+tu_store_open(struct tu_store *t, const char *prefix)
+{
+	struct err	e = {0};
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/%s.XXXXXX", prefix);
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/store.db", t->dir);
+	t->st = store_open(t->path, STORE_CREATE, &e);
+	assert_non_null(t->st);
+}
+
+/* Closes the store and removes its directory. */
+static inline void
+tu_store_close(struct tu_store *t)
+{
+	char	cmd[128];
+
+	store_close(t->st);
+	t->st = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A test certificate; NULL or 0 fields take defaults. */
+struct tu_cert {
+	const char	*serial;	/* canonical hex */
+	const char	*txid;		/* default "tx-<serial>" */
+	const char	*entra, *intune, *upn;
+	int64_t		 not_after;	/* default: tomorrow */
+	const char	*challenge;	/* one-time challenge hash to consume */
+	const struct outbox_new *outbox; /* notification queued with it */
+};
+
+/*
+ * Fills a certificate row with plausible values; its thumbprint differs
+ * whenever serial or txid does.  Strings are borrowed (do not clear it).
+ */
+static inline void
+tu_cert_row(struct cert_row *r, const struct tu_cert *c, const char *txid)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->serial, sizeof(r->serial), "%s", c->serial);
+	r->issuer = "CN=test CA";
+	r->subject = "CN=device";
+	r->san = "";
+	r->entra_device_id = (char *)c->entra;
+	r->intune_device_id = (char *)c->intune;
+	r->upn = (char *)c->upn;
+	r->not_before = 1000;
+	r->not_after = c->not_after ? c->not_after : (int64_t)time(NULL) + 86400;
+	r->issued_at = 1000;
+	r->status = CERT_VALID;
+	r->reason = -1;
+	snprintf(r->sha1, sizeof(r->sha1), "%040d", 0);
+	snprintf(r->sha256, sizeof(r->sha256), "%.31s-%.32s", c->serial, txid);
+	r->der.data = (unsigned char *)"DER";
+	r->der.len = 3;
+	r->profile = "default";
+	r->key_hash = "kh";
+}
+
+/* Issues the certificate into st.  Returns store_issue()'s result. */
+static inline int
+tu_cert_issue(struct store *st, const struct tu_cert *c, struct err *e)
+{
+	struct cert_row		r;
+	struct store_issue	in = {0};
+	char			txid[64];
+
+	if (c->txid != NULL)
+		snprintf(txid, sizeof(txid), "%s", c->txid);
+	else
+		snprintf(txid, sizeof(txid), "tx-%.48s", c->serial);
+	tu_cert_row(&r, c, txid);
+	in.cert = &r;
+	in.txid = txid;
+	in.csr = (const unsigned char *)"CSR";
+	in.csr_len = 3;
+	in.challenge_hash = c->challenge;
+	in.outbox = c->outbox;
+	in.actor = "test";
+	in.now = 1000;
+	return store_issue(st, &in, e);
+}
+
+#endif
