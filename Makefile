@@ -172,6 +172,9 @@ install: all
 	[ ! -f $(MOD_SO) ] || install -m 0644 $(MOD_SO) $(DESTDIR)$(FR_LIBDIR)/rlm_entra_match.so
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' scripts/scep-ca.service > \
 	    $(DESTDIR)/lib/systemd/system/scep-ca.service
+	install -d $(DESTDIR)$(PREFIX)/share/doc/scep-ca
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/scep-ca/README.md
+	cp -R raddb-examples $(DESTDIR)$(PREFIX)/share/doc/scep-ca/
 
 clean:
 	rm -rf build build-san
