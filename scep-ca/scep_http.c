@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +22,24 @@
 #include "log.h"
 #include "scep_http.h"
 
+#define HTTP_MAX_LOOPS	64
+
 /*
- * The server.  ctx is shared read-only by MHD's worker threads; inflight
- * counts requests being handled so that a stop can drain them.
+ * The server: one listening socket, an acceptor thread dealing each new
+ * connection to the next of `nloops` libmicrohttpd event loops (one
+ * thread each, epoll).  Dealing round-robin spreads even a few keep-alive
+ * clients over every core (libmicrohttpd's own thread pool lets whichever
+ * worker wakes first take them all), while each loop still serves many
+ * connections without a thread apiece.  ctx is shared read-only by the
+ * loops; inflight counts requests being handled, so a stop can drain.
  */
 struct http_server {
-	struct MHD_Daemon	*mhd;
+	struct MHD_Daemon	*mhd[HTTP_MAX_LOOPS];
+	int			 nloops;
+	int			 listen_fd;
+	pthread_t		 acceptor;
+	int			 acceptor_started;
+	atomic_int		 stopping;
 	struct scep_ctx		*ctx;
 	size_t			 max_body;
 	atomic_int		 inflight;
@@ -302,6 +316,83 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/* The listening socket on addr; -1 with e set. */
+static int
+listen_on(const struct sockaddr_storage *ss, const char *listen_text,
+    struct err *e)
+{
+	socklen_t	len = ss->ss_family == AF_INET6 ?
+			    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int		fd, one = 1;
+
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, (const struct sockaddr *)ss, len) == -1 ||
+	    listen(fd, 256) == -1) {
+		err_set(e, ERR_IO, "http: cannot listen on %s (%s)", listen_text,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Accepts connections and deals them to the event loops in turn. */
+static void *
+acceptor_main(void *arg)
+{
+	struct http_server	*s = arg;
+	struct sockaddr_storage	 addr;
+	struct timespec		 pause = { 0, 50 * 1000 * 1000 };
+	socklen_t		 len;
+	unsigned		 next = 0;
+	int			 fd;
+
+	for (;;) {
+		len = sizeof(addr);
+		fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &len,
+		    SOCK_CLOEXEC);
+		if (atomic_load(&s->stopping)) {
+			if (fd != -1)
+				close(fd);
+			break;
+		}
+		if (fd == -1) {
+			/* Out of descriptors or memory: let connections end. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				nanosleep(&pause, NULL);
+			continue;
+		}
+		/* libmicrohttpd closes fd itself when it cannot take it. */
+		if (MHD_add_connection(s->mhd[next++ % (unsigned)s->nloops], fd,
+		    (struct sockaddr *)&addr, len) != MHD_YES)
+			log_warn("http", "a connection could not be served");
+	}
+	return NULL;
+}
+
+/* Starts one event loop: no socket of its own, fed by the acceptor. */
+static struct MHD_Daemon *
+loop_start(struct http_server *s, const struct scep_conf *conf)
+{
+	struct MHD_OptionItem	opts[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout, NULL },
+		/* Headers and the query string; bodies go to our buffer. */
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+}
+
 struct http_server *
 http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
     struct err *e)
@@ -309,7 +400,8 @@ http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
 	const struct scep_conf	*conf = ctx->conf;
 	struct http_server	*s;
 	struct sockaddr_storage	 ss;
-	unsigned int		 threads, flags;
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int			 i;
 
 	if (http_parse_listen(conf->listen, &ss, e) == -1)
 		return NULL;
@@ -318,56 +410,37 @@ http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
 		return NULL;
 	}
 	s->ctx = ctx;
+	s->listen_fd = -1;
 	s->max_body = (size_t)conf->max_body;
 	atomic_init(&s->inflight, 0);
+	atomic_init(&s->stopping, 0);
 	if (nroutes > HTTP_MAX_ROUTES)
 		nroutes = HTTP_MAX_ROUTES;
 	if (nroutes > 0)
 		memcpy(s->routes, routes, sizeof(*routes) * (size_t)nroutes);
 	s->nroutes = nroutes;
-	/*
-	 * threads = 0 (the default): a thread per connection.  The work per
-	 * request is CPU-bound (RSA), and libmicrohttpd's thread pool hands
-	 * every connection to whichever worker wakes first, which can leave
-	 * all keep-alive clients on one core.  threads = N: a pool of N
-	 * epoll workers, for very many mostly idle connections.
-	 */
-	threads = conf->threads > 0 ? (unsigned)conf->threads : 0;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
-	    (threads > 0 ? MHD_USE_EPOLL :
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
-	{
-		struct MHD_OptionItem opts[] = {
-			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
-			{ MHD_OPTION_SOCK_ADDR, 0, &ss },
-			{ MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout, NULL },
-			{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL },
-			{ MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
-			{ MHD_OPTION_LISTEN_BACKLOG_SIZE, 256, NULL },
-			{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s },
-			{ threads > 0 ? MHD_OPTION_THREAD_POOL_SIZE :
-			    MHD_OPTION_THREAD_STACK_SIZE, threads > 0 ?
-			    (intptr_t)threads : 512 * 1024, NULL },
-			{ MHD_OPTION_END, 0, NULL },
-		};
-
-		s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-		    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	s->nloops = conf->threads > 0 ? conf->threads : (ncpu > 0 ? (int)ncpu : 2);
+	if (s->nloops > HTTP_MAX_LOOPS)
+		s->nloops = HTTP_MAX_LOOPS;
+	if ((s->listen_fd = listen_on(&ss, conf->listen, e)) == -1)
+		goto fail;
+	for (i = 0; i < s->nloops; i++) {
+		if ((s->mhd[i] = loop_start(s, conf)) == NULL) {
+			err_set(e, ERR_INTERNAL, "http: cannot start an event loop");
+			goto fail;
+		}
 	}
-	if (s->mhd == NULL) {
-		err_set(e, ERR_IO, "http: cannot listen on %s (%s)",
-		    conf->listen, strerror(errno));
-		free(s);
-		return NULL;
+	if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
+		err_set(e, ERR_INTERNAL, "http: cannot start the acceptor");
+		goto fail;
 	}
-	if (threads > 0)
-		log_info("http", "listening on %s with %u threads", conf->listen,
-		    threads);
-	else
-		log_info("http", "listening on %s, a thread per connection",
-		    conf->listen);
+	s->acceptor_started = 1;
+	log_info("http", "listening on %s with %d event loops", conf->listen,
+	    s->nloops);
 	return s;
+fail:
+	http_stop(s, 0);
+	return NULL;
 }
 
 void
@@ -378,13 +451,22 @@ http_stop(struct http_server *s, int drain_seconds)
 
 	if (s == NULL)
 		return;
-	/* Stop accepting, let requests in progress finish, then close. */
-	MHD_quiesce_daemon(s->mhd);
+	/* Stop accepting: shutdown() wakes the acceptor out of accept(). */
+	atomic_store(&s->stopping, 1);
+	if (s->listen_fd != -1)
+		shutdown(s->listen_fd, SHUT_RDWR);
+	if (s->acceptor_started)
+		pthread_join(s->acceptor, NULL);
+	if (s->listen_fd != -1)
+		close(s->listen_fd);
+	/* Let requests in progress finish, then close every connection. */
 	for (i = 0; i < drain_seconds * 50 && atomic_load(&s->inflight) > 0; i++)
 		nanosleep(&pause, NULL);
 	if (atomic_load(&s->inflight) > 0)
 		log_warn("http", "%d requests still running at shutdown",
 		    atomic_load(&s->inflight));
-	MHD_stop_daemon(s->mhd);
+	for (i = 0; i < s->nloops; i++)
+		if (s->mhd[i] != NULL)
+			MHD_stop_daemon(s->mhd[i]);
 	free(s);
 }
