@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "test_util.h"
 
 static char dir[64];
 
@@ -20,36 +21,24 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_config.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tu_dir_make(dir, "test_config");
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char	cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	tu_dir_remove(dir);
+	return 0;
 }
 
 static void
 write_file(const char *name, const char *text, int mode)
 {
-	char	 path[128];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, (mode_t)mode);
+	tu_write_file(dir, name, text, mode);
 }
 
-/* Loads text as scep-ca.conf; returns conf_load()'s result. */
 static int
 load(const char *text, struct scep_conf *c, struct err *e)
 {

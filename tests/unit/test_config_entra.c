@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "test_util.h"
 #include "entra_conf.h"
 
 static char dir[64];
@@ -23,8 +24,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_config_entra.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tu_dir_make(dir, "test_config_entra");
 	unsetenv("ENTRA_CLIENT_SECRET");
 	return 0;
 }
@@ -32,25 +32,15 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char	cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	tu_dir_remove(dir);
+	return 0;
 }
 
 static void
 write_file(const char *name, const char *text, int mode)
 {
-	char	 path[128];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, (mode_t)mode);
+	tu_write_file(dir, name, text, mode);
 }
 
 static int

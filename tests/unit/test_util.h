@@ -10,9 +10,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "store.h"
+
+/* Creates /tmp/<prefix>.XXXXXX into dir (64 bytes); asserts on failure. */
+static inline void
+tu_dir_make(char dir[64], const char *prefix)
+{
+	snprintf(dir, 64, "/tmp/%s.XXXXXX", prefix);
+	assert_non_null(mkdtemp(dir));
+}
+
+/* Removes a directory made by tu_dir_make() and all it holds. */
+static inline void
+tu_dir_remove(const char *dir)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Writes text to dir/name with the given mode; asserts on failure. */
+static inline void
+tu_write_file(const char *dir, const char *name, const char *text, int mode)
+{
+	char	 path[128];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, (mode_t)mode), 0);
+}
 
 /* A store in its own temporary directory. */
 struct tu_store {
@@ -27,8 +61,7 @@ tu_store_open(struct tu_store *t, const char *prefix)
 {
 	struct err	e = {0};
 
-	snprintf(t->dir, sizeof(t->dir), "/tmp/%s.XXXXXX", prefix);
-	assert_non_null(mkdtemp(t->dir));
+	tu_dir_make(t->dir, prefix);
 	snprintf(t->path, sizeof(t->path), "%s/store.db", t->dir);
 	t->st = store_open(t->path, STORE_CREATE, &e);
 	assert_non_null(t->st);
@@ -38,12 +71,9 @@ tu_store_open(struct tu_store *t, const char *prefix)
 static inline void
 tu_store_close(struct tu_store *t)
 {
-	char	cmd[128];
-
 	store_close(t->st);
 	t->st = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
-	assert_int_equal(system(cmd), 0);
+	tu_dir_remove(t->dir);
 }
 
 /* A test certificate; NULL or 0 fields take defaults. */
