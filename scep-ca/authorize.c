@@ -10,21 +10,12 @@
 
 #include "encode.h"
 #include "enroll.h"
+#include "pki.h"
 
 int
 challenge_hash(const void *p, size_t n, char out[65])
 {
-	unsigned char	md[32];
-	struct buf	b = {0};
-	int		rc = -1;
-
-	if (EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL) &&
-	    hex_encode(&b, md, sizeof(md), 0) == 0) {
-		memcpy(out, b.data, 65);
-		rc = 0;
-	}
-	buf_free(&b);
-	return rc;
+	return pki_digest_hex(p, n, "SHA256", out, 65);
 }
 
 int

@@ -74,13 +74,14 @@ row_from_cert(X509 *x, const struct enroll *en, struct cert_row *r)
 	    (r->issuer = pki_name_text(X509_get_issuer_name(x))) == NULL ||
 	    (r->subject = pki_name_text(X509_get_subject_name(x))) == NULL ||
 	    (r->san = pki_san_text(x)) == NULL ||
-	    pki_cert_thumbprint(x, "SHA1", r->sha1, sizeof(r->sha1)) == -1 ||
-	    pki_cert_thumbprint(x, "SHA256", r->sha256, sizeof(r->sha256)) == -1 ||
 	    (r->profile = strdup(en->p->name)) == NULL ||
 	    (r->transaction_id = strdup(en->req.txid)) == NULL ||
 	    (r->key_hash = strdup(en->key_hash)) == NULL ||
 	    (n = i2d_X509(x, &der)) <= 0 ||
-	    buf_set(&r->der, der, (size_t)n) == -1)
+	    buf_set(&r->der, der, (size_t)n) == -1 ||
+	    pki_digest_hex(der, (size_t)n, "SHA1", r->sha1, sizeof(r->sha1)) == -1 ||
+	    pki_digest_hex(der, (size_t)n, "SHA256", r->sha256,
+	    sizeof(r->sha256)) == -1)
 		goto fail;
 	if ((id.intune_device_id[0] &&
 	    (r->intune_device_id = strdup(id.intune_device_id)) == NULL) ||

@@ -136,25 +136,36 @@ fail:
 }
 
 int
-pki_cert_thumbprint(X509 *x, const char *mdname, char *out, size_t outlen)
+pki_digest_hex(const void *p, size_t n, const char *mdname, char *out,
+    size_t outlen)
 {
-	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
-	unsigned int	 n;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
 	EVP_MD		*type = EVP_MD_fetch(NULL, mdname, NULL);
 	struct buf	 b = {0};
-	int		 len, rc = -1;
+	int		 rc = -1;
 
-	/* Digest the DER ourselves: X509_digest fetches in x's context. */
-	if (type == NULL || (len = i2d_X509(x, &der)) <= 0 ||
-	    !EVP_Digest(der, (size_t)len, md, &n, type, NULL) ||
-	    hex_encode(&b, md, n, 0) == -1 || b.len + 1 > outlen)
+	if (type == NULL || !EVP_Digest(p, n, md, &mdlen, type, NULL) ||
+	    hex_encode(&b, md, mdlen, 0) == -1 || b.len + 1 > outlen)
 		goto out;
 	memcpy(out, b.data, b.len + 1);
 	rc = 0;
 out:
-	OPENSSL_free(der);
 	EVP_MD_free(type);
 	buf_free(&b);
+	return rc;
+}
+
+int
+pki_cert_thumbprint(X509 *x, const char *mdname, char *out, size_t outlen)
+{
+	unsigned char	*der = NULL;
+	int		 len, rc = -1;
+
+	/* Digest the DER ourselves: X509_digest fetches in x's context. */
+	if ((len = i2d_X509(x, &der)) > 0)
+		rc = pki_digest_hex(der, (size_t)len, mdname, out, outlen);
+	OPENSSL_free(der);
 	return rc;
 }
 
@@ -319,19 +330,12 @@ pki_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from)
 int
 pki_key_hash(const X509_PUBKEY *spki, char out[65])
 {
-	unsigned char	*der = NULL, md[32];
+	unsigned char	*der = NULL;
 	int		 len, rc = -1;
-	struct buf	 b = {0};
 
-	if ((len = i2d_X509_PUBKEY(spki, &der)) <= 0)
-		return -1;
-	if (EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) &&
-	    hex_encode(&b, md, sizeof(md), 0) == 0) {
-		memcpy(out, b.data, 65);
-		rc = 0;
-	}
+	if ((len = i2d_X509_PUBKEY(spki, &der)) > 0)
+		rc = pki_digest_hex(der, (size_t)len, "SHA256", out, 65);
 	OPENSSL_free(der);
-	buf_free(&b);
 	return rc;
 }
 

@@ -38,9 +38,11 @@ EVP_PKEY	*pki_pubkey_decode(const X509_PUBKEY *pub, struct err *e);
 int		 pki_pubkey_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
 
 /*
- * Lower-case hex digest of a certificate's DER (mdname "SHA1" or
- * "SHA256"), whatever library context the certificate was parsed in.
+ * Lower-case hex digest (mdname "SHA1", "SHA256"...) of bytes, or of a
+ * certificate's DER whatever library context it was parsed in.  0 or -1.
  */
+int		 pki_digest_hex(const void *p, size_t n, const char *mdname,
+		    char *out, size_t outlen);
 int		 pki_cert_thumbprint(X509 *x, const char *mdname, char *out,
 		    size_t outlen);
 
