@@ -143,6 +143,28 @@ void		 store_flusher_stop(struct store_flusher *f);
 int		 store_ping(struct store *st, struct err *e);
 
 /*
+ * A value that changes whenever any connection, in this process or any
+ * other (the revoke command, a sqlite3 shell), commits a write to the
+ * store, so that a reader can tell, without a SQLite read transaction,
+ * that what it read earlier is still current.  The rule: read the mark
+ * BEFORE reading the data it guards; a later call that returns the same
+ * non-zero mark proves nothing was committed in between.  The mark may
+ * also change with no commit (a checkpoint restarting the WAL): that
+ * only costs a read.
+ *
+ * Returns 0 when a change cannot be known (the store is not in WAL mode,
+ * is in memory, its shared memory cannot be mapped, or a writer was in
+ * the middle of publishing a commit): the caller must read, and must not
+ * compare 0 with anything.  Never 0 otherwise.
+ *
+ * It reads the WAL-index header SQLite keeps in the -shm file: tens of
+ * nanoseconds, no lock, no system call.  The first call opens a
+ * connection of the store's own to map it (under the store's mutex).
+ * Thread-safe; read-only stores work too.
+ */
+uint64_t	 store_change_mark(struct store *st);
+
+/*
  * A new outbox entry: a notification the background sender delivers.
  * Borrowed strings.
  */
@@ -353,6 +375,18 @@ typedef int (*store_crl_fn)(void *arg, const struct crl_entry *ent);
  */
 int	store_crl_entries(struct store *st, int64_t expired_before,
 	    store_crl_fn fn, void *arg, struct err *e);
+
+/*
+ * Walks, in serial order, up to limit certificates (valid or not) whose
+ * serial sorts after `after` ("" for the first page) and that expire at
+ * or after expired_before: what the OCSP responder pre-produces answers
+ * for.  Pages keep each read transaction short.  Returns the number of
+ * rows walked (fewer than limit: the last page), or -1 (with e set unless
+ * fn stopped the walk).
+ */
+int	store_status_page(struct store *st, const char *after,
+	    int64_t expired_before, int limit, store_crl_fn fn, void *arg,
+	    struct err *e);
 
 /*
  * The status of one certificate for OCSP, by canonical hex serial (as

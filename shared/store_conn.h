@@ -38,6 +38,7 @@ enum store_stmt_id {
 	STMT_META_BUMP,		/* store_crl.c */
 	STMT_CRL_ENTRIES,
 	STMT_CERT_STATUS,
+	STMT_STATUS_PAGE,
 	STMT_SYNC_GET,		/* store_sync.c, store_entra.c */
 	STMT_SYNC_LIST,
 	STMT_SYNC_PROGRESS,

@@ -88,19 +88,18 @@ store_revocation_generation(struct store *st, int64_t *out, struct err *e)
 	return rc;
 }
 
-int
-store_crl_entries(struct store *st, int64_t expired_before, store_crl_fn fn,
-    void *arg, struct err *e)
+/*
+ * Steps s over (serial, status, revoked_at, reason) rows, calling fn for
+ * each, and resets it.  Returns the number of rows, or -1 (with e set
+ * unless fn stopped the walk).
+ */
+static int
+walk_entries(struct store_conn *c, sqlite3_stmt *s, store_crl_fn fn,
+    void *arg, const char *what, struct err *e)
 {
-	struct store_conn	*c;
-	sqlite3_stmt		*s;
 	struct crl_entry	 ent;
-	int			 step, rc = 0;
+	int			 step, n = 0;
 
-	if ((c = store_conn_get(st, e)) == NULL ||
-	    (s = store_stmt(c, STMT_CRL_ENTRIES, e)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, expired_before);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		ent.serial = (const char *)sqlite3_column_text(s, 0);
 		ent.status = status_of(sqlite3_column_text(s, 1));
@@ -108,18 +107,50 @@ store_crl_entries(struct store *st, int64_t expired_before, store_crl_fn fn,
 		ent.reason = sqlite3_column_type(s, 3) == SQLITE_NULL ? -1 :
 		    sqlite3_column_int(s, 3);
 		if (ent.serial == NULL) {
-			rc = err_set(e, ERR_NOMEM, "store: out of memory");
+			n = err_set(e, ERR_NOMEM, "store: out of memory");
 			break;
 		}
 		if (fn(arg, &ent) != 0) {
-			rc = -1;
+			n = -1;
 			break;
 		}
+		n++;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = store_sql_err(c, e, "reading the CRL entries");
+	if (n >= 0 && step != SQLITE_DONE)
+		n = store_sql_err(c, e, what);
 	store_stmt_done(s);
-	return rc;
+	return n;
+}
+
+int
+store_crl_entries(struct store *st, int64_t expired_before, store_crl_fn fn,
+    void *arg, struct err *e)
+{
+	struct store_conn	*c;
+	sqlite3_stmt		*s;
+
+	if ((c = store_conn_get(st, e)) == NULL ||
+	    (s = store_stmt(c, STMT_CRL_ENTRIES, e)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, expired_before);
+	return walk_entries(c, s, fn, arg, "reading the CRL entries", e) < 0 ?
+	    -1 : 0;
+}
+
+int
+store_status_page(struct store *st, const char *after, int64_t expired_before,
+    int limit, store_crl_fn fn, void *arg, struct err *e)
+{
+	struct store_conn	*c;
+	sqlite3_stmt		*s;
+
+	if ((c = store_conn_get(st, e)) == NULL ||
+	    (s = store_stmt(c, STMT_STATUS_PAGE, e)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, expired_before);
+	sqlite3_bind_int(s, 3, limit);
+	return walk_entries(c, s, fn, arg, "reading certificate statuses", e);
 }
 
 int
