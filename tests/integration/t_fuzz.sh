@@ -20,7 +20,7 @@ seeds() {
 	fuzz_scep_req) find "$VECTORS" -name '*.der' -exec cp {} "$2/" \; 2>/dev/null ;;
 	fuzz_ms_json) cp "$TOP"/tests/fuzz/seeds/ms_json/* "$2/" ;;
 	fuzz_text) cp "$TOP"/tests/fuzz/seeds/text/* "$2/" ;;
-	fuzz_ocsp_req) cp "$TOP"/tests/fuzz/seeds/ocsp/* "$2/" ;;
+	fuzz_ocsp_req|fuzz_ocsp_fast) cp "$TOP"/tests/fuzz/seeds/ocsp/* "$2/" ;;
 	esac
 }
 
