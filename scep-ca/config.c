@@ -62,8 +62,9 @@ static const struct opt options[] = {
 	{ "ocsp", "signer", OPT_STR, C(ocsp_signer), "delegated", 0, 0 },
 	{ "ocsp", "signer_key", OPT_STR, C(ocsp_signer_key), "ec:p256", 0, 0 },
 	{ "ocsp", "signer_days", OPT_INT, C(ocsp_signer_days), "30", 2, 3650 },
-	{ "ocsp", "cache_entries", OPT_INT, C(ocsp_cache_entries), "16384", 0, 4194304 },
-	{ "ocsp", "cache_seconds", OPT_INT, C(ocsp_cache_seconds), "60", 0, 86400 },
+	{ "ocsp", "cache_entries", OPT_INT, C(ocsp_cache_entries), "262144", 0, 4194304 },
+	{ "ocsp", "cache_seconds", OPT_INT, C(ocsp_cache_seconds), "300", 0, 86400 },
+	{ "ocsp", "presign", OPT_BOOL, C(ocsp_presign), "yes", 0, 0 },
 	/* [entra]: these, and every name entra_conf_set() knows. */
 	{ "entra", "sync_interval", OPT_INT, C(entra_sync_interval), "60",
 	    1, 86400 },

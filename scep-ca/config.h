@@ -90,6 +90,7 @@ struct scep_conf {
 	int			 ocsp_signer_days;
 	int			 ocsp_cache_entries;	/* pre-produced responses */
 	int			 ocsp_cache_seconds;	/* reused this long */
+	int			 ocsp_presign;		/* pre-produce for every cert */
 	/*
 	 * [entra]: the Microsoft cloud clients' settings (entra_conf.h),
 	 * validated; NULL when the section is absent.  Owned.

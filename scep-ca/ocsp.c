@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "ocsp.h"
 #include "ocsp_cache.h"
+#include "ocsp_req.h"
 #include "scep_http.h"
 
 /* How often the thread looks at the signer's expiry. */
@@ -44,6 +48,11 @@ struct ocsp_responder {
 	int64_t			 ca_not_after;
 	struct ocsp_cache	*cache;		/* NULL: every answer signed */
 	time_t			 cache_seconds;
+	int			 presign;	/* [ocsp] presign */
+	time_t			 presign_age;	/* renewed when this old */
+	time_t			 presign_every;	/* seconds between passes */
+	int			 presigned;	/* a first pass was made */
+	int			 presign_full;	/* the cache was too small */
 	struct issuer_id	 ids[4];
 	int			 nids;
 	pthread_t		 thread;
@@ -95,21 +104,18 @@ check_nonce(OCSP_REQUEST *req)
 	return n >= 1 && n <= 32 ? 1 : -1;
 }
 
-/* Canonical hex of a positive serial (as the store keeps it); -1 if not. */
+/* Canonical hex of a serial's magnitude octets; -1 if too long or empty. */
 static int
-serial_hex(const ASN1_INTEGER *serial, char out[SERIAL_HEX_MAX])
+serial_hex_bytes(const unsigned char *p, size_t n, char out[SERIAL_HEX_MAX])
 {
-	static const char	 digits[] = "0123456789ABCDEF";
-	const unsigned char	*p = serial->data;
-	int			 n = serial->length, i;
+	static const char	digits[] = "0123456789ABCDEF";
+	size_t			i;
 
-	if (serial->type != V_ASN1_INTEGER)
-		return -1;	/* negative: never one of ours */
 	while (n > 1 && *p == 0) {
 		p++;
 		n--;
 	}
-	if (n < 1 || (size_t)n * 2 + 1 > SERIAL_HEX_MAX)
+	if (n < 1 || n * 2 + 1 > SERIAL_HEX_MAX)
 		return -1;
 	for (i = 0; i < n; i++) {
 		out[2 * i] = digits[p[i] >> 4];
@@ -119,12 +125,38 @@ serial_hex(const ASN1_INTEGER *serial, char out[SERIAL_HEX_MAX])
 	return 0;
 }
 
+/* Canonical hex of a positive serial (as the store keeps it); -1 if not. */
+static int
+serial_hex(const ASN1_INTEGER *serial, char out[SERIAL_HEX_MAX])
+{
+	if (serial->type != V_ASN1_INTEGER || serial->length < 1)
+		return -1;	/* negative: never one of ours */
+	return serial_hex_bytes(serial->data, (size_t)serial->length, out);
+}
+
 /* The answer for one CertID, and what identifies it for the cache. */
 struct cert_answer {
 	OCSP_CERTID		*cid;		/* borrowed from the request */
 	int			 ours;		/* names our CA */
 	struct ocsp_cache_key	 key;		/* nid, serial, status... */
 };
+
+/* Are these our CA's name and key hashes for hash algorithm nid? */
+static int
+ids_match(const struct ocsp_responder *r, int nid, const unsigned char *name,
+    size_t name_len, const unsigned char *key, size_t key_len)
+{
+	int	i;
+
+	for (i = 0; i < r->nids; i++) {
+		if (r->ids[i].nid != nid)
+			continue;
+		return name_len == r->ids[i].len && key_len == r->ids[i].len &&
+		    memcmp(name, r->ids[i].name, r->ids[i].len) == 0 &&
+		    memcmp(key, r->ids[i].key, r->ids[i].len) == 0;
+	}
+	return 0;	/* a hash we do not compute: not identifiable */
+}
 
 /*
  * Does the CertID name our CA (name and key hash, §4.1.1)?  Sets the
@@ -136,20 +168,57 @@ names_our_ca(const struct ocsp_responder *r, OCSP_CERTID *cid, int *nid,
 {
 	ASN1_OCTET_STRING	*nh = NULL, *kh = NULL;
 	ASN1_OBJECT		*alg = NULL;
-	int			 i;
 
 	if (!OCSP_id_get0_info(&nh, &alg, &kh, serial, cid))
 		return 0;
 	*nid = OBJ_obj2nid(alg);
-	for (i = 0; i < r->nids; i++) {
-		if (r->ids[i].nid != *nid)
-			continue;
-		return nh->length == (int)r->ids[i].len &&
-		    kh->length == (int)r->ids[i].len &&
-		    memcmp(nh->data, r->ids[i].name, r->ids[i].len) == 0 &&
-		    memcmp(kh->data, r->ids[i].key, r->ids[i].len) == 0;
+	return ids_match(r, *nid, nh->data, (size_t)nh->length, kh->data,
+	    (size_t)kh->length);
+}
+
+/* Sets k's status fields from a store status (§2.2). */
+static void
+key_set_status(struct ocsp_cache_key *k, enum cert_status st,
+    int64_t revoked_at, int reason)
+{
+	k->revoked_at = revoked_at;
+	k->reason = reason;
+	if (st == CERT_VALID) {
+		k->status = V_OCSP_CERTSTATUS_GOOD;
+		k->reason = OCSP_REVOKED_STATUS_NOSTATUS;
+		k->revoked_at = 0;
+		return;
 	}
-	return 0;	/* a hash we do not compute: not identifiable */
+	/* A hold is "revoked" with reason certificateHold (§2.2). */
+	k->status = V_OCSP_CERTSTATUS_REVOKED;
+	if (st == CERT_HOLD)
+		k->reason = REASON_CERTIFICATE_HOLD;
+	else if (k->reason <= REASON_UNSPECIFIED ||
+	    k->reason > REASON_AA_COMPROMISE)
+		k->reason = OCSP_REVOKED_STATUS_NOSTATUS;
+}
+
+/*
+ * Reads the status of k->serial (one of our CA's serials) from the store
+ * into k, with the signer that will sign.  Returns 0, or -1 on a store
+ * error.
+ */
+static int
+read_status(struct ocsp_responder *r, struct ocsp_cache_key *k, struct err *e)
+{
+	enum cert_status	st;
+	int64_t			revoked_at = 0;
+	int			reason = -1, found;
+
+	k->signer = ca_ocsp_signer_generation(r->ca);
+	k->status = V_OCSP_CERTSTATUS_UNKNOWN;
+	k->reason = OCSP_REVOKED_STATUS_NOSTATUS;
+	k->revoked_at = 0;
+	found = store_cert_status(r->st, k->serial, &st, &revoked_at, &reason,
+	    e);
+	if (found == 1)
+		key_set_status(k, st, revoked_at, reason);
+	return found < 0 ? -1 : 0;
 }
 
 /* One certificate's status (§2.2).  Returns 0, or -1 on a store error. */
@@ -159,8 +228,6 @@ lookup(struct ocsp_responder *r, OCSP_CERTID *cid, struct cert_answer *a,
 {
 	struct ocsp_cache_key	*k = &a->key;
 	ASN1_INTEGER		*serial = NULL;
-	enum cert_status	 st;
-	int			 found;
 
 	memset(a, 0, sizeof(*a));
 	a->cid = cid;
@@ -171,27 +238,7 @@ lookup(struct ocsp_responder *r, OCSP_CERTID *cid, struct cert_answer *a,
 	    serial_hex(serial, k->serial) == -1)
 		return 0;
 	a->ours = 1;
-	k->signer = ca_ocsp_signer_generation(r->ca);
-	found = store_cert_status(r->st, k->serial, &st, &k->revoked_at,
-	    &k->reason, e);
-	if (found <= 0) {
-		k->reason = OCSP_REVOKED_STATUS_NOSTATUS;
-		return found;
-	}
-	if (st == CERT_VALID) {
-		k->status = V_OCSP_CERTSTATUS_GOOD;
-		k->reason = OCSP_REVOKED_STATUS_NOSTATUS;
-		k->revoked_at = 0;
-		return 0;
-	}
-	/* A hold is "revoked" with reason certificateHold (§2.2). */
-	k->status = V_OCSP_CERTSTATUS_REVOKED;
-	if (st == CERT_HOLD)
-		k->reason = REASON_CERTIFICATE_HOLD;
-	else if (k->reason <= REASON_UNSPECIFIED ||
-	    k->reason > REASON_AA_COMPROMISE)
-		k->reason = OCSP_REVOKED_STATUS_NOSTATUS;
-	return 0;
+	return read_status(r, k, e);
 }
 
 /* ---- response ----------------------------------------------------------- */
@@ -226,7 +273,10 @@ out:
 	return rc;
 }
 
-/* Builds and signs the BasicOCSPResponse, encodes the OCSPResponse. */
+/*
+ * Builds and signs the BasicOCSPResponse for info->ncerts answers (with
+ * the nonce of req when info->nonce), encodes the OCSPResponse.
+ */
 static enum ocsp_resp_status
 respond(struct ocsp_responder *r, OCSP_REQUEST *req,
     const struct cert_answer *a, time_t now, struct buf *out,
@@ -266,14 +316,18 @@ out:
 	return rc;
 }
 
-/* Looks every CertID up; the status of the response (§2.3). */
+/*
+ * Looks every CertID up; the status of the response (§2.3).  *mark is
+ * the store's change mark read before the first status.
+ */
 static enum ocsp_resp_status
 lookup_all(struct ocsp_responder *r, OCSP_REQUEST *req, struct cert_answer *a,
-    int n)
+    int n, uint64_t *mark)
 {
 	struct err	e = {0};
 	int		i;
 
+	*mark = store_change_mark(r->st);
 	for (i = 0; i < n; i++) {
 		if (lookup(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req,
 		    i)), &a[i], &e) == -1) {
@@ -284,17 +338,32 @@ lookup_all(struct ocsp_responder *r, OCSP_REQUEST *req, struct cert_answer *a,
 	return OCSP_ST_SUCCESSFUL;
 }
 
+/* Fills info for a single-certificate answer served from the cache. */
+static void
+info_from_hit(struct ocsp_info *info, const struct ocsp_cache_hit *hit)
+{
+	info->status = OCSP_ST_SUCCESSFUL;
+	info->ncerts = 1;
+	info->nonce = 0;
+	info->cert_status = hit->status;
+	info->this_update = hit->this_update;
+	info->next_update = hit->next_update;
+}
+
 /* Answers a parsed request: from the cache when allowed, else signed now. */
 static enum ocsp_resp_status
 answer(struct ocsp_responder *r, OCSP_REQUEST *req, time_t now,
     struct buf *out, struct ocsp_info *info)
 {
 	struct cert_answer	a[OCSP_MAX_CERTS];
+	struct ocsp_cache_hit	hit;
 	enum ocsp_resp_status	st;
+	uint64_t		mark;
 	int			cacheable;
 
 	memset(a, 0, sizeof(a[0]));	/* ncerts >= 1 */
-	if ((st = lookup_all(r, req, a, info->ncerts)) != OCSP_ST_SUCCESSFUL)
+	if ((st = lookup_all(r, req, a, info->ncerts, &mark)) !=
+	    OCSP_ST_SUCCESSFUL)
 		return st;
 	info->cert_status = a[0].key.status;
 	/*
@@ -302,14 +371,53 @@ answer(struct ocsp_responder *r, OCSP_REQUEST *req, time_t now,
 	 * a pre-produced response (§2.2.4).
 	 */
 	cacheable = info->ncerts == 1 && !info->nonce && a[0].ours;
-	if (cacheable && ocsp_cache_get(r->cache, &a[0].key, now,
-	    r->cache_seconds, out, &info->this_update, &info->next_update))
+	if (cacheable && ocsp_cache_get(r->cache, &a[0].key, mark, now,
+	    r->cache_seconds, out, &hit)) {
+		info_from_hit(info, &hit);
 		return OCSP_ST_SUCCESSFUL;
+	}
 	if ((st = respond(r, req, a, now, out, info)) == OCSP_ST_SUCCESSFUL &&
 	    cacheable)
-		ocsp_cache_put(r->cache, &a[0].key, out->data, out->len,
+		ocsp_cache_put(r->cache, &a[0].key, mark, out->data, out->len,
 		    info->this_update, info->next_update);
 	return st;
+}
+
+/*
+ * The plain RFC 5019 request about one of our certificates, answered
+ * from the cache without OpenSSL's decoder: when nothing was committed to
+ * the store since the cached answer's status was last read, without the
+ * store either.  Returns 1 when answered, 0 to take the general path.
+ */
+static int
+answer_plain(struct ocsp_responder *r, const unsigned char *der, size_t len,
+    time_t now, struct buf *out, struct ocsp_info *info)
+{
+	struct ocsp_simple_req	q;
+	struct ocsp_cache_key	k;
+	struct ocsp_cache_hit	hit;
+	struct err		e = {0};
+	uint64_t		mark;
+
+	if (r->cache == NULL || !ocsp_req_simple(der, len, &q) ||
+	    !ids_match(r, q.nid, q.name_hash, q.name_hash_len, q.key_hash,
+	    q.key_hash_len))
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.nid = q.nid;
+	if (serial_hex_bytes(q.serial, q.serial_len, k.serial) == -1)
+		return 0;
+	k.signer = ca_ocsp_signer_generation(r->ca);
+	/* The mark first: an equal mark later proves the status unchanged. */
+	mark = store_change_mark(r->st);
+	if (ocsp_cache_get_unchanged(r->cache, &k, mark, now, r->cache_seconds,
+	    out, &hit) ||
+	    (read_status(r, &k, &e) == 0 && ocsp_cache_get(r->cache, &k, mark,
+	    now, r->cache_seconds, out, &hit))) {
+		info_from_hit(info, &hit);
+		return 1;
+	}
+	return 0;
 }
 
 int
@@ -324,6 +432,8 @@ ocsp_answer(struct ocsp_responder *r, const unsigned char *der, size_t len,
 	info->cert_status = -1;
 	if (len == 0 || len > OCSP_MAX_REQUEST)
 		goto out;
+	if (answer_plain(r, der, len, now, out, info))
+		return 0;
 	/* One whole OCSPRequest and nothing after it (§4.1.1). */
 	if ((req = d2i_OCSP_REQUEST(NULL, &p, (long)len)) == NULL ||
 	    p != der + len)
@@ -385,8 +495,9 @@ send_response(struct MHD_Connection *conn, const struct buf *resp,
 	    "application/ocsp-response");
 	if (cacheable && info->status == OCSP_ST_SUCCESSFUL && !info->nonce) {
 		etag_of(resp, etag);
+		/* max-age from now: a pre-produced answer has less left. */
 		http_cache_headers(r, info->this_update, info->next_update,
-		    info->this_update, etag[0] ? etag : NULL);
+		    time(NULL), etag[0] ? etag : NULL);
 	} else
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 		    "no-store");
@@ -431,6 +542,142 @@ ocsp_http(void *arg, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* ---- pre-produced responses -------------------------------------------- */
+
+/* Certificates read from the store per page (one short read each). */
+#define PRESIGN_PAGE	512
+
+/* One pass over the store. */
+struct presign_pass {
+	struct ocsp_responder	*r;
+	uint64_t		 mark;		/* read before the page */
+	time_t			 now;
+	size_t			 seen, made, limit;
+	char			 last[SERIAL_HEX_MAX];	/* last serial walked */
+	struct buf		 out;
+};
+
+static int
+stopping(struct ocsp_responder *r)
+{
+	int	stop;
+
+	pthread_mutex_lock(&r->lock);
+	stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+/* The SHA-1 CertID of our certificate with this hex serial (RFC 5019). */
+static OCSP_CERTID *
+certid_sha1(struct ocsp_responder *r, const char *serial)
+{
+	X509		*ca = ca_cert(r->ca);
+	BIGNUM		*bn = NULL;
+	ASN1_INTEGER	*ai = NULL;
+	OCSP_CERTID	*cid = NULL;
+
+	if (BN_hex2bn(&bn, serial) > 0 &&
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) != NULL)
+		cid = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(ca),
+		    X509_get0_pubkey_bitstr(ca), ai);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return cid;
+}
+
+/*
+ * Signs the answer an RFC 5019 client (SHA-1 CertID, no nonce) gets for
+ * one certificate, unless the cache holds one with the same status that
+ * stays usable for a while yet.  Non-zero stops the walk.
+ */
+static int
+presign_one(void *arg, const struct crl_entry *ent)
+{
+	struct presign_pass	*p = arg;
+	struct ocsp_responder	*r = p->r;
+	struct cert_answer	 a;
+	struct ocsp_info	 info;
+	time_t			 at;
+
+	snprintf(p->last, sizeof(p->last), "%s", ent->serial);
+	if (++p->seen > p->limit)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.key.nid = NID_sha1;
+	snprintf(a.key.serial, sizeof(a.key.serial), "%s", ent->serial);
+	a.key.signer = ca_ocsp_signer_generation(r->ca);
+	key_set_status(&a.key, ent->status, ent->revoked_at, ent->reason);
+	at = ocsp_cache_signed_at(r->cache, &a.key);
+	if (at != 0 && p->now - at < r->presign_age)
+		return 0;
+	if ((a.cid = certid_sha1(r, ent->serial)) == NULL)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.ncerts = 1;
+	if (respond(r, NULL, &a, time(NULL), &p->out, &info) ==
+	    OCSP_ST_SUCCESSFUL) {
+		ocsp_cache_put(r->cache, &a.key, p->mark, p->out.data,
+		    p->out.len, info.this_update, info.next_update);
+		p->made++;
+	}
+	OCSP_CERTID_free(a.cid);
+	return 0;
+}
+
+/*
+ * Pre-produces (RFC 5019 §2.2.4) the answer of every certificate that
+ * has not expired, so an OCSP query finds it signed already, and renews
+ * those near the end of their reuse: relying parties then never wait for
+ * a signature, and a status change only costs one.  Up to three quarters
+ * of the cache, so answers signed on demand keep room.
+ */
+size_t
+ocsp_presign(struct ocsp_responder *r)
+{
+	struct presign_pass	p = { .r = r };
+	struct timespec		t0, t1;
+	struct err		e = {0};
+	char			after[SERIAL_HEX_MAX];
+	int			n;
+
+	if (r->cache == NULL)
+		return 0;
+	p.limit = ocsp_cache_capacity(r->cache) * 3 / 4;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (stopping(r))
+			goto out;
+		memcpy(after, p.last, sizeof(after));
+		p.now = time(NULL);
+		p.mark = store_change_mark(r->st);
+		n = store_status_page(r->st, after, p.now, PRESIGN_PAGE,
+		    presign_one, &p, &e);
+	} while (n == PRESIGN_PAGE);
+	if (n < 0 && p.seen <= p.limit) {
+		log_warn("ocsp", "pre-producing responses: %s", e.msg);
+		goto out;
+	}
+	if (p.seen > p.limit && !r->presign_full) {
+		log_warn("ocsp", "more certificates than [ocsp] cache_entries"
+		    " allows pre-producing (%zu): the others are signed when"
+		    " asked", p.limit);
+		r->presign_full = 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!r->presigned)
+		log_info("ocsp", "pre-produced %zu responses for %zu"
+		    " certificates in %ld ms", p.made, p.seen > p.limit ?
+		    p.limit : p.seen, (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	else if (p.made > 0)
+		log_debug("ocsp", "renewed %zu pre-produced responses", p.made);
+	r->presigned = 1;
+out:
+	buf_free(&p.out);
+	return p.made;
+}
+
 /* ---- the delegated signer ----------------------------------------------- */
 
 /* Renews the delegated signer when a third of its validity is left. */
@@ -457,21 +704,32 @@ maintain(struct ocsp_responder *r)
 	    exp ? "renewed" : "created", r->conf->dir, r->conf->ocsp_signer_days);
 }
 
+/*
+ * The responder's thread: pre-produces responses at start and then
+ * every presign_every seconds, and looks at the signer's expiry.  Below
+ * the event loops' priority, so signing ahead never delays an answer.
+ */
 static void *
 maintain_main(void *arg)
 {
 	struct ocsp_responder	*r = arg;
 	struct timespec		 ts;
 
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	if (r->presign)
+		ocsp_presign(r);
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += OCSP_MAINTAIN_SECONDS;
+		ts.tv_sec += r->presign && r->cache != NULL ? r->presign_every :
+		    OCSP_MAINTAIN_SECONDS;
 		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 		if (r->stop)
 			break;
 		pthread_mutex_unlock(&r->lock);
 		maintain(r);
+		if (r->presign)
+			ocsp_presign(r);
 		pthread_mutex_lock(&r->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -520,6 +778,9 @@ configure(struct ocsp_responder *r, struct err *e)
 	/* A reused response keeps at least half its validity. */
 	r->cache_seconds = r->conf->ocsp_cache_seconds < r->validity / 2 ?
 	    r->conf->ocsp_cache_seconds : r->validity / 2;
+	r->presign = r->conf->ocsp_presign;
+	r->presign_age = r->cache_seconds * 3 / 4;
+	r->presign_every = r->cache_seconds / 8 > 1 ? r->cache_seconds / 8 : 1;
 	if (r->cache_seconds > 0 && r->conf->ocsp_cache_entries > 0 &&
 	    (r->cache = ocsp_cache_new((size_t)r->conf->ocsp_cache_entries)) ==
 	    NULL)

@@ -1,8 +1,10 @@
 /*
  * ocsp.h - the OCSP responder (RFC 6960, RFC 5019 profile) at /ocsp.
  *
- * Every query reads the certificate's status from the store, so a
- * revocation is visible on the very next query.  Responses are signed by
+ * Every answer gives the certificate's status in the store at the time
+ * of the query, so a revocation is visible on the very next query: the
+ * status is read from the store, or known unchanged because nothing was
+ * committed to the store since it was last read (store_change_mark()).  Responses are signed by
  * the delegated OCSP signer (DIR/ocsp.crt, made by `init`, created at
  * start when missing and renewed by the responder's thread when a third
  * of its validity is left) or by the CA key ([ocsp] signer = ca).
@@ -70,6 +72,16 @@ void		 ocsp_responder_stop(struct ocsp_responder *r);
 int		 ocsp_answer(struct ocsp_responder *r, const unsigned char *req,
 		    size_t len, time_t now, struct buf *out,
 		    struct ocsp_info *info);
+
+/*
+ * One pass of pre-production (RFC 5019 §2.2.4) in the caller's thread:
+ * signs the SHA-1, nonce-less answer of every certificate that has not
+ * expired unless the cache holds one that stays usable for a quarter of
+ * [ocsp] cache_seconds yet.  With [ocsp] presign (the default) the
+ * responder's own thread makes a pass at start and every eighth of
+ * cache_seconds.  Returns the number of responses signed.
+ */
+size_t		 ocsp_presign(struct ocsp_responder *r);
 
 /*
  * The HTTP route for "/ocsp": POST /ocsp with the DER request as body,

@@ -14,6 +14,7 @@
 /* One response; its DER follows the struct. */
 struct entry {
 	struct ocsp_cache_key	 key;
+	uint64_t		 mark;		/* store mark the status held at */
 	time_t			 this_update, next_update;
 	size_t			 len;
 	unsigned char		 der[];
@@ -118,41 +119,108 @@ same_answer(const struct ocsp_cache_key *a, const struct ocsp_cache_key *b)
 	    a->signer == b->signer;
 }
 
-int
-ocsp_cache_get(struct ocsp_cache *c, const struct ocsp_cache_key *k,
-    time_t now, time_t max_age, struct buf *out, time_t *this_update,
-    time_t *next_update)
+size_t
+ocsp_cache_capacity(const struct ocsp_cache *c)
+{
+	return c == NULL ? 0 : c->nsets * WAYS;
+}
+
+/* The slot holding k's certificate, or NULL.  The set's lock is held. */
+static struct entry *
+find(struct ocsp_cache *c, size_t set, const struct ocsp_cache_key *k)
 {
 	struct entry	*e;
-	size_t		 set, w;
-	int		 hit = 0;
+	size_t		 w;
+
+	for (w = 0; w < WAYS; w++) {
+		e = c->slots[set * WAYS + w];
+		if (e != NULL && same_cert(&e->key, k))
+			return e;
+	}
+	return NULL;
+}
+
+/* Can e still be sent at now? */
+static int
+usable(const struct entry *e, time_t now, time_t max_age)
+{
+	return now >= e->this_update && now - e->this_update < max_age &&
+	    now < e->next_update;
+}
+
+/* Copies e out.  Returns 1, or 0 when out of memory. */
+static int
+copy_out(const struct entry *e, struct buf *out, struct ocsp_cache_hit *hit)
+{
+	buf_reset(out);
+	if (buf_append(out, e->der, e->len) == -1)
+		return 0;
+	hit->this_update = e->this_update;
+	hit->next_update = e->next_update;
+	hit->status = e->key.status;
+	return 1;
+}
+
+int
+ocsp_cache_get(struct ocsp_cache *c, const struct ocsp_cache_key *k,
+    uint64_t mark, time_t now, time_t max_age, struct buf *out,
+    struct ocsp_cache_hit *hit)
+{
+	struct entry	*e;
+	size_t		 set;
+	int		 found = 0;
 
 	if (c == NULL)
 		return 0;
 	set = set_of(c, k);
 	pthread_mutex_lock(set_lock(c, set));
-	for (w = 0; w < WAYS; w++) {
-		e = c->slots[set * WAYS + w];
-		if (e == NULL || !same_cert(&e->key, k))
-			continue;
-		if (same_answer(&e->key, k) && now >= e->this_update &&
-		    now - e->this_update < max_age && now < e->next_update) {
-			buf_reset(out);
-			if (buf_append(out, e->der, e->len) == 0) {
-				*this_update = e->this_update;
-				*next_update = e->next_update;
-				hit = 1;
-			}
-		}
-		break;
-	}
+	if ((e = find(c, set, k)) != NULL && same_answer(&e->key, k) &&
+	    usable(e, now, max_age) && (found = copy_out(e, out, hit)))
+		e->mark = mark;		/* the status is current as of mark */
 	pthread_mutex_unlock(set_lock(c, set));
-	return hit;
+	return found;
+}
+
+int
+ocsp_cache_get_unchanged(struct ocsp_cache *c, const struct ocsp_cache_key *k,
+    uint64_t mark, time_t now, time_t max_age, struct buf *out,
+    struct ocsp_cache_hit *hit)
+{
+	struct entry	*e;
+	size_t		 set;
+	int		 found = 0;
+
+	if (c == NULL || mark == 0)
+		return 0;
+	set = set_of(c, k);
+	pthread_mutex_lock(set_lock(c, set));
+	if ((e = find(c, set, k)) != NULL && e->mark == mark &&
+	    e->key.signer == k->signer && usable(e, now, max_age))
+		found = copy_out(e, out, hit);
+	pthread_mutex_unlock(set_lock(c, set));
+	return found;
+}
+
+time_t
+ocsp_cache_signed_at(struct ocsp_cache *c, const struct ocsp_cache_key *k)
+{
+	struct entry	*e;
+	size_t		 set;
+	time_t		 t = 0;
+
+	if (c == NULL)
+		return 0;
+	set = set_of(c, k);
+	pthread_mutex_lock(set_lock(c, set));
+	if ((e = find(c, set, k)) != NULL && same_answer(&e->key, k))
+		t = e->this_update;
+	pthread_mutex_unlock(set_lock(c, set));
+	return t;
 }
 
 void
 ocsp_cache_put(struct ocsp_cache *c, const struct ocsp_cache_key *k,
-    const unsigned char *der, size_t len, time_t this_update,
+    uint64_t mark, const unsigned char *der, size_t len, time_t this_update,
     time_t next_update)
 {
 	struct entry	*e, *old, **slot = NULL, **s;
@@ -161,6 +229,7 @@ ocsp_cache_put(struct ocsp_cache *c, const struct ocsp_cache_key *k,
 	if (c == NULL || (e = malloc(sizeof(*e) + len)) == NULL)
 		return;
 	e->key = *k;
+	e->mark = mark;
 	e->this_update = this_update;
 	e->next_update = next_update;
 	e->len = len;

@@ -5,9 +5,10 @@
  *
  * A response is reused only for the same single CertID (hash algorithm
  * and serial, our CA) asked without a nonce, only while the store still
- * gives the status it states (the caller looks the status up on every
- * query and passes it in the key), only while the same signer signs, and
- * only for max_age seconds after it was signed.  About `entries`
+ * gives the status it states (the caller looks the status up, or learns
+ * from store_change_mark() that nothing changed since it last did), only
+ * while the same signer signs, and only for max_age seconds after it was
+ * signed.  About `entries`
  * responses are kept (in sets of 8; a new one replaces the oldest of its
  * set).
  *
@@ -42,19 +43,49 @@ struct ocsp_cache *ocsp_cache_new(size_t entries);
 /* Frees every response.  Accepts NULL. */
 void		 ocsp_cache_free(struct ocsp_cache *c);
 
+/* What a hit tells about the response copied out. */
+struct ocsp_cache_hit {
+	time_t		 this_update, next_update;
+	int		 status;		/* V_OCSP_CERTSTATUS_* */
+};
+
 /*
- * Copies into out the response cached for k if it was signed less than
- * max_age seconds before now; *this_update and *next_update receive its
- * times.  Returns 1 on a hit, 0 otherwise (c may be NULL).
+ * Copies into out the response cached for k (the status just read from
+ * the store) if it was signed less than max_age seconds before now and
+ * fills *hit.  mark is the store_change_mark() read before that status:
+ * it is remembered, so ocsp_cache_get_unchanged() can later tell that
+ * the status is still current.  Returns 1 on a hit, 0 otherwise (c may
+ * be NULL).
  */
 int		 ocsp_cache_get(struct ocsp_cache *c, const struct ocsp_cache_key *k,
-		    time_t now, time_t max_age, struct buf *out,
-		    time_t *this_update, time_t *next_update);
+		    uint64_t mark, time_t now, time_t max_age, struct buf *out,
+		    struct ocsp_cache_hit *hit);
 
-/* Stores a copy of the response for k.  Failures are silent (c may be NULL). */
+/*
+ * The same without reading the status first: a hit only when the
+ * response for k's CertID (nid and serial; k's status fields are not
+ * looked at) was last confirmed at store mark `mark` (non-zero), i.e.
+ * nothing was committed to the store since, and the same signer signed
+ * it.  The caller must read mark before calling.
+ */
+int		 ocsp_cache_get_unchanged(struct ocsp_cache *c,
+		    const struct ocsp_cache_key *k, uint64_t mark, time_t now,
+		    time_t max_age, struct buf *out, struct ocsp_cache_hit *hit);
+
+/* When the response for k (same answer) was signed; 0 if there is none. */
+time_t		 ocsp_cache_signed_at(struct ocsp_cache *c,
+		    const struct ocsp_cache_key *k);
+
+/*
+ * Stores a copy of the response for k, whose status was read after
+ * store mark `mark` was.  Failures are silent (c may be NULL).
+ */
 void		 ocsp_cache_put(struct ocsp_cache *c, const struct ocsp_cache_key *k,
-		    const unsigned char *der, size_t len, time_t this_update,
-		    time_t next_update);
+		    uint64_t mark, const unsigned char *der, size_t len,
+		    time_t this_update, time_t next_update);
+
+/* How many responses fit (0 for NULL). */
+size_t		 ocsp_cache_capacity(const struct ocsp_cache *c);
 
 /* Drops every response (after the signer changed).  c may be NULL. */
 void		 ocsp_cache_clear(struct ocsp_cache *c);

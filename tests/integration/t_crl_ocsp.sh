@@ -171,7 +171,17 @@ check "verify_crl_check_still_passes_for_the_good_one" \
     "$WORK/good/cert.pem"
 
 # ---- hold and release ---------------------------------------------------------
+# RFC 5019 clients ask without a nonce and get pre-produced answers: the
+# CLI's change (another process) must still show on the next query.
+ocsp held "$WORK/o-held-before.txt" -no_nonce
+check "ocsp_no_nonce_answer_before_the_hold_is_good" \
+    grep -q "cert.pem: good" "$WORK/o-held-before.txt"
 "$SCEP_CA" revoke "$HELD" --dir "$CA" --reason certificateHold >"$WORK/hold.log" 2>&1
+ocsp held "$WORK/o-held-plain.txt" -no_nonce
+check "ocsp_no_nonce_answer_shows_the_hold_at_once" \
+    grep -q 'Reason: certificateHold' "$WORK/o-held-plain.txt"
+check "ocsp_no_nonce_hold_answer_verifies" \
+    grep -q 'Response verify OK' "$WORK/o-held-plain.txt"
 ocsp held "$WORK/o-held.txt"
 check "ocsp_hold_is_revoked_with_certificate_hold" \
     grep -q 'Reason: certificateHold' "$WORK/o-held.txt"
@@ -184,6 +194,9 @@ N3=$(crl_number "$WORK/poll.crl")
 ocsp held "$WORK/o-released.txt"
 check "ocsp_released_certificate_is_good_at_once" \
     grep -q "cert.pem: good" "$WORK/o-released.txt"
+ocsp held "$WORK/o-released-plain.txt" -no_nonce
+check "ocsp_no_nonce_answer_is_good_again_at_once" \
+    grep -q "cert.pem: good" "$WORK/o-released-plain.txt"
 if wait_crl off_crl "$HELD"; then ok "released_certificate_leaves_the_crl"; else
 	not_ok "released_certificate_leaves_the_crl"; fi
 check "revoked_certificate_stays_on_the_crl" crl_has "$WORK/poll.crl" "$REVOKED"

@@ -611,6 +611,60 @@ ocsp_reuses_responses_only_with_the_cache(void **state)
 	OCSP_REQUEST_free(req);
 }
 
+/* The thisUpdate of the answer about hex asked at now (a plain request). */
+static time_t
+this_update_at(struct fixture *f, const char *hex, time_t now, int *status)
+{
+	OCSP_REQUEST		*req = make_req(f, hex, EVP_sha1(), 0);
+	unsigned char		*der = NULL;
+	struct buf		 out = {0};
+	struct ocsp_info	 info;
+	int			 n;
+
+	n = i2d_OCSP_REQUEST(req, &der);
+	assert_int_equal(ocsp_answer(f->ocsp, der, (size_t)n, now, &out,
+	    &info), 0);
+	assert_int_equal(info.status, OCSP_ST_SUCCESSFUL);
+	*status = info.cert_status;
+	OPENSSL_free(der);
+	buf_free(&out);
+	OCSP_REQUEST_free(req);
+	return info.this_update;
+}
+
+static void
+ocsp_pre_produces_every_current_answer(void **state)
+{
+	struct fixture	*f = *state;
+	time_t		 later = time(NULL) + 10;
+	int		 status;
+
+	start_ocsp(f);		/* [ocsp] presign off: no pass of its own */
+	/* Four current certificates; S_OLD has expired. */
+	assert_int_equal(ocsp_presign(f->ocsp), 4);
+	assert_int_equal(ocsp_presign(f->ocsp), 0);	/* all still fresh */
+	/* Asked later, the answers are the ones signed before. */
+	assert_true(this_update_at(f, S_GOOD, later, &status) < later);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_GOOD);
+	assert_true(this_update_at(f, S_HELD, later, &status) < later);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_REVOKED);
+	/* A status change: the old answer is never served again ... */
+	set_status(f->ctx.store, S_HELD, CERT_VALID, -1);
+	assert_int_equal(this_update_at(f, S_HELD, later, &status), later);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_GOOD);
+	/* ... and the next pass signs only the changed one. */
+	set_status(f->ctx.store, S_GOOD, CERT_HOLD, REASON_CERTIFICATE_HOLD);
+	assert_int_equal(ocsp_presign(f->ocsp), 1);
+	assert_true(this_update_at(f, S_GOOD, later, &status) < later);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_REVOKED);
+	/* Without a cache there is nothing to pre-produce into. */
+	ocsp_responder_stop(f->ocsp);
+	conf_init(f, 0);
+	start_ocsp(f);
+	assert_int_equal(ocsp_presign(f->ocsp), 0);
+	assert_int_equal(this_update_at(f, S_GOOD, later, &status), later);
+}
+
 /* The responder ID's key hash of a response. */
 static void
 responder_key_hash(struct fixture *f, unsigned char out[20], int *ncerts)
@@ -693,6 +747,7 @@ main(void)
 		T(ocsp_malformed_requests_get_malformed_request),
 		T(ocsp_sees_a_revocation_on_the_next_query),
 		T(ocsp_reuses_responses_only_with_the_cache),
+		T(ocsp_pre_produces_every_current_answer),
 		T(ocsp_signer_can_be_the_ca_or_a_renewed_delegate),
 		T(ocsp_refuses_an_unknown_signer_setting),
 	};
