@@ -11,19 +11,8 @@
 
 #include <openssl/obj_mac.h>
 
+#include "der.h"
 #include "ocsp_req.h"
-
-/* Identifier octets (X.690 §8.1.2): universal, low tag numbers only. */
-#define DER_INTEGER	0x02
-#define DER_OCTETS	0x04	/* primitive: the constructed form is BER */
-#define DER_NULL	0x05
-#define DER_OID		0x06
-#define DER_SEQUENCE	0x30
-
-/* Unread DER: [p, end). */
-struct der {
-	const unsigned char	*p, *end;
-};
 
 /* The CertID hash algorithms of the plain case, by OID content octets. */
 static const struct {
@@ -42,60 +31,6 @@ static const struct {
 	{ NID_sha512, 64, 9,
 	    { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03 } },
 };
-
-/*
- * Reads a definite length in the fewest octets (X.690 §10.1).  Two
- * octets are plenty: a plain request is under 256 bytes.
- * 0, or -1 for the indefinite form, a non-minimal or truncated length.
- */
-static int
-der_length(struct der *c, size_t *len)
-{
-	size_t	n;
-
-	if (c->p == c->end)
-		return -1;
-	if (*c->p < 0x80) {
-		*len = *c->p++;
-		return 0;
-	}
-	n = *c->p++ & 0x7f;
-	if (n == 0 || n > 2 || (size_t)(c->end - c->p) < n || c->p[0] == 0)
-		return -1;
-	*len = n == 1 ? c->p[0] : (size_t)c->p[0] << 8 | c->p[1];
-	c->p += n;
-	/* Below 128 the short form is the only DER one. */
-	return *len < 0x80 ? -1 : 0;
-}
-
-/*
- * Reads the next element, which must have identifier octet tag, moving c
- * past it and setting *in to its contents.  0, or -1.
- */
-static int
-der_next(struct der *c, unsigned char tag, struct der *in)
-{
-	size_t	len;
-
-	if (c->p == c->end || *c->p != tag)
-		return -1;
-	c->p++;
-	if (der_length(c, &len) == -1 || (size_t)(c->end - c->p) < len)
-		return -1;
-	in->p = c->p;
-	in->end = c->p + len;
-	c->p += len;
-	return 0;
-}
-
-/* Like der_next(), but the element must also be all that is left of c. */
-static int
-der_only(struct der *c, unsigned char tag, struct der *in)
-{
-	if (der_next(c, tag, in) == -1 || c->p != c->end)
-		return -1;
-	return 0;
-}
 
 /*
  * Reads the hashAlgorithm AlgorithmIdentifier (RFC 5280 §4.1.1.2): one of
