@@ -348,6 +348,7 @@ info_from_hit(struct ocsp_info *info, const struct ocsp_cache_hit *hit)
 	info->cert_status = hit->status;
 	info->this_update = hit->this_update;
 	info->next_update = hit->next_update;
+	memcpy(info->etag, hit->etag, sizeof(info->etag));
 }
 
 /* Answers a parsed request: from the cache when allowed, else signed now. */
@@ -459,25 +460,6 @@ out:
 
 /* ---- HTTP --------------------------------------------------------------- */
 
-/* The hex SHA-1 of the response: its ETag (RFC 5019 §6.2). */
-static void
-etag_of(const struct buf *resp, char out[41])
-{
-	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 n = 0, i;
-
-	out[0] = '\0';
-	if (!EVP_Digest(resp->data, resp->len, md, &n, EVP_sha1(), NULL) ||
-	    n != 20)
-		return;
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 0x0f];
-	}
-	out[40] = '\0';
-}
-
 /* Sends the response; GET answers without a nonce may be cached. */
 static enum MHD_Result
 send_response(struct MHD_Connection *conn, const struct buf *resp,
@@ -485,7 +467,7 @@ send_response(struct MHD_Connection *conn, const struct buf *resp,
 {
 	struct MHD_Response	*r;
 	enum MHD_Result		 ret;
-	char			 etag[41];
+	char			 etag[OCSP_ETAG_SIZE];
 
 	r = MHD_create_response_from_buffer(resp->len, resp->data,
 	    MHD_RESPMEM_MUST_COPY);
@@ -494,7 +476,11 @@ send_response(struct MHD_Connection *conn, const struct buf *resp,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "application/ocsp-response");
 	if (cacheable && info->status == OCSP_ST_SUCCESSFUL && !info->nonce) {
-		etag_of(resp, etag);
+		/* Kept with a pre-produced answer; else computed now. */
+		if (info->etag[0] != '\0')
+			memcpy(etag, info->etag, sizeof(etag));
+		else
+			ocsp_etag(resp->data, resp->len, etag);
 		/* max-age from now: a pre-produced answer has less left. */
 		http_cache_headers(r, info->this_update, info->next_update,
 		    time(NULL), etag[0] ? etag : NULL);

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "enroll.h"
 #include "err.h"
+#include "ocsp_cache.h"
 
 /* Largest OCSP request accepted (RFC 5019 requests are ~100 bytes). */
 #define OCSP_MAX_REQUEST	8192
@@ -47,6 +48,7 @@ struct ocsp_info {
 	time_t			 this_update, next_update;
 	int			 ncerts;
 	int			 cert_status;	/* of the first: V_OCSP_CERTSTATUS_* */
+	char			 etag[OCSP_ETAG_SIZE];	/* "" when not known */
 };
 
 struct ocsp_responder;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "der.h"
 #include "ocsp_cache.h"
 
@@ -33,6 +35,7 @@ struct entry {
 	struct ocsp_cache_key	 key;
 	const struct certs	*certs;
 	uint64_t		 mark;		/* store mark the status held at */
+	char			 etag[OCSP_ETAG_SIZE];
 	time_t			 this_update, next_update;
 	size_t			 len;
 	unsigned char		 der[];
@@ -144,6 +147,24 @@ same_answer(const struct ocsp_cache_key *a, const struct ocsp_cache_key *b)
 	return same_cert(a, b) && a->status == b->status &&
 	    a->reason == b->reason && a->revoked_at == b->revoked_at &&
 	    a->signer == b->signer;
+}
+
+void
+ocsp_etag(const unsigned char *der, size_t len, char out[OCSP_ETAG_SIZE])
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 n = 0, i;
+
+	out[0] = '\0';
+	if (!EVP_Digest(der, len, md, &n, EVP_sha1(), NULL) ||
+	    n * 2 + 1 != OCSP_ETAG_SIZE)
+		return;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
 }
 
 size_t
@@ -271,6 +292,7 @@ copy_out(const struct entry *e, struct buf *out, struct ocsp_cache_hit *hit)
 	hit->this_update = e->this_update;
 	hit->next_update = e->next_update;
 	hit->status = e->key.status;
+	memcpy(hit->etag, e->etag, sizeof(hit->etag));
 	return 1;
 }
 
@@ -339,10 +361,12 @@ ocsp_cache_put(struct ocsp_cache *c, const struct ocsp_cache_key *k,
 	struct entry		*e, *old, **slot = NULL, **s;
 	const struct certs	*certs = NULL;
 	struct der		 part, cd;
+	char			 etag[OCSP_ETAG_SIZE];
 	size_t			 set, w;
 
 	if (c == NULL)
 		return;
+	ocsp_etag(der, len, etag);
 	/* Without the signer's certificates when they can be shared. */
 	if (split(der, len, &part, &cd) == 0 &&
 	    (certs = intern(c, cd.p, (size_t)(cd.end - cd.p))) != NULL) {
@@ -353,6 +377,7 @@ ocsp_cache_put(struct ocsp_cache *c, const struct ocsp_cache_key *k,
 		return;
 	e->key = *k;
 	e->certs = certs;
+	memcpy(e->etag, etag, sizeof(e->etag));
 	e->mark = mark;
 	e->this_update = this_update;
 	e->next_update = next_update;

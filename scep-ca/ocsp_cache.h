@@ -43,11 +43,19 @@ struct ocsp_cache *ocsp_cache_new(size_t entries);
 /* Frees every response.  Accepts NULL. */
 void		 ocsp_cache_free(struct ocsp_cache *c);
 
+/* Hex SHA-1 of a response and its NUL: the ETag (RFC 5019 §6.2). */
+#define OCSP_ETAG_SIZE	41
+
 /* What a hit tells about the response copied out. */
 struct ocsp_cache_hit {
 	time_t		 this_update, next_update;
 	int		 status;		/* V_OCSP_CERTSTATUS_* */
+	char		 etag[OCSP_ETAG_SIZE];	/* computed once, at put */
 };
+
+/* Writes the ETag of a DER response into out ("" if it cannot). */
+void		 ocsp_etag(const unsigned char *der, size_t len,
+		    char out[OCSP_ETAG_SIZE]);
 
 /*
  * Copies into out the response cached for k (the status just read from

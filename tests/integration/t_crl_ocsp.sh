@@ -242,8 +242,14 @@ fi
 for h in ETag Expires Last-Modified; do
 	check "ocsp_get_has_$h" grep -qi "^$h: " <<<"$headers"
 done
+check_eq "ocsp_get_etag_is_the_sha1_of_the_answer" \
+    "\"$(sha1sum "$WORK/get.der" | cut -c1-40)\"" "$(sed -n 's/^ETag: //ip' <<<"$headers")"
 b64raw=$(base64 -w0 "$WORK/req.der")	# unencoded, as some clients send it
-curl -s -o "$WORK/get2.der" "$OCSP_URL/$b64raw"
+headers=$(curl -s -D - -o "$WORK/get2.der" "$OCSP_URL/$b64raw" | tr -d '\r')
+# The second answer is the kept one (its ETag kept with it).
+check "ocsp_get_answer_is_served_again" cmp -s "$WORK/get.der" "$WORK/get2.der"
+check_eq "ocsp_kept_answer_etag_is_its_sha1" \
+    "\"$(sha1sum "$WORK/get2.der" | cut -c1-40)\"" "$(sed -n 's/^ETag: //ip' <<<"$headers")"
 check "ocsp_get_unencoded_base64_is_answered" \
     grep -q 'good' <<<"$(openssl ocsp -respin "$WORK/get2.der" -issuer "$CA/ca.crt" \
     -cert "$WORK/good/cert.pem" -noverify -resp_text 2>&1)"
