@@ -79,9 +79,10 @@ int		 ocsp_answer(struct ocsp_responder *r, const unsigned char *req,
  * One pass of pre-production (RFC 5019 §2.2.4) in the caller's thread:
  * signs the SHA-1, nonce-less answer of every certificate that has not
  * expired unless the cache holds one that stays usable for a quarter of
- * [ocsp] cache_seconds yet.  With [ocsp] presign (the default) the
- * responder's own thread makes a pass at start and every eighth of
- * cache_seconds.  Returns the number of responses signed.
+ * [ocsp] cache_seconds yet, sleeping as long as it signs (half a CPU at
+ * most).  With [ocsp] presign (the default) the responder's own thread
+ * makes a pass at start and every eighth of cache_seconds.  Returns the
+ * number of responses signed.
  */
 size_t		 ocsp_presign(struct ocsp_responder *r);
 
