@@ -370,9 +370,12 @@ answer(struct ocsp_responder *r, OCSP_REQUEST *req, time_t now,
 	info->cert_status = a[0].key.status;
 	/*
 	 * The RFC 5019 request (§2.1.1: one certificate, no nonce) may get
-	 * a pre-produced response (§2.2.4).
+	 * a pre-produced response (§2.2.4).  Not for serials the store does
+	 * not hold: anyone can make up those, and keeping their answers
+	 * would push our certificates' answers out of the cache.
 	 */
-	cacheable = info->ncerts == 1 && !info->nonce && a[0].ours;
+	cacheable = info->ncerts == 1 && !info->nonce && a[0].ours &&
+	    a[0].key.status != V_OCSP_CERTSTATUS_UNKNOWN;
 	if (cacheable && ocsp_cache_get(r->cache, &a[0].key, mark, now,
 	    r->cache_seconds, out, &hit)) {
 		info_from_hit(info, &hit);

@@ -657,6 +657,11 @@ ocsp_pre_produces_every_current_answer(void **state)
 	assert_int_equal(ocsp_presign(f->ocsp), 1);
 	assert_true(this_update_at(f, S_GOOD, later, &status) < later);
 	assert_int_equal(status, V_OCSP_CERTSTATUS_REVOKED);
+	/* Made-up serials are answered but never kept (no cache pollution). */
+	assert_int_equal(this_update_at(f, "7E57", later, &status), later);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_UNKNOWN);
+	assert_int_equal(this_update_at(f, "7E57", later + 1, &status),
+	    later + 1);
 	/* Without a cache there is nothing to pre-produce into. */
 	ocsp_responder_stop(f->ocsp);
 	conf_init(f, 0);
