@@ -5,7 +5,8 @@
 #   3. check it with openssl and find it in the CA's store
 #   4. (when the RADIUS module is built) log in with it by EAP-TLS through
 #      FreeRADIUS, disable the device in the Microsoft cloud emulator and
-#      be refused at the next login: scripts/demo_radius.sh
+#      be refused at the next login; delete it and see scep-ca revoke its
+#      certificate by itself (OCSP, CRL): scripts/demo_radius.sh
 # Every process started here is stopped by its PID at the end.
 set -u
 BUILD=$(cd "${1:-build}" && pwd) || exit 1

@@ -10,6 +10,9 @@
 #   d. laptop-42 logs in by EAP-TLS (eapol_test): accepted
 #   e. the device is disabled in Entra ID: its next login is refused, with
 #      the reason; re-enabled: accepted again
+#   f. the device is deleted from Entra ID: scep-ca's own sync revokes its
+#      certificate, which OCSP and the CRL show at once, and the login is
+#      refused
 # Every process is started on 127.0.0.1 and stopped by its PID at the end.
 set -u
 BUILD=$(cd "${1:-build}" && pwd) || exit 1
@@ -51,6 +54,18 @@ CA=$WORK/ca
 CHALLENGE=demo-$RANDOM$RANDOM
 "$SCEP_CA" init --dir "$CA" --subject "CN=Demo Device CA,O=Example" --challenge "$CHALLENGE" \
     --key ec:p256 >"$WORK/init.log" 2>&1 || die "scep-ca init failed"
+# scep-ca follows Entra ID too: a deleted device's certificates are revoked.
+(umask 077; printf '%s\n' "$SECRET" >"$WORK/entra.secret"; cp "$WORK/entra.secret" "$CA/")
+cat >>"$CA/scep-ca.conf" <<EOF
+
+[entra]
+tenant = $TENANT
+client_id = $CLIENT
+client_secret_file = entra.secret
+login_base = $B
+graph_base = $B
+sync_interval = 1
+EOF
 start_ca "$CA" || die "scep-ca did not start"
 mkdir -p "$WORK/pki"
 printf '$ scepreq --url %s --challenge <challenge> --subject CN=laptop-42 --san-uri IntuneDeviceId://%s\n' \
@@ -65,7 +80,6 @@ say "c. FreeRADIUS with raddb-examples/ and rlm_entra_match"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/pki/srv.key" \
     -out "$WORK/pki/srv.pem" -days 1 -subj "/CN=radius.demo" \
     -addext "extendedKeyUsage=serverAuth" 2>/dev/null || die "server certificate"
-(umask 077; printf '%s\n' "$SECRET" >"$WORK/entra.secret")
 fr_setup "$WORK/pki/srv.pem" "$WORK/pki/srv.key" "$CA/ca.crt" store="$CA/store.db" \
     tenant="$TENANT" client_id="$CLIENT" client_secret_file="$WORK/entra.secret" \
     login_base="$B" graph_base="$B" || die "raddb not built"
@@ -99,7 +113,7 @@ until ! login >"$WORK/login.out"; do
 	[ $(( $(now_ms) - t0 )) -gt 10000 ] && die "still accepted after 10 s"
 done
 cat "$WORK/login.out"
-echo "refused $(( $(now_ms) - t0 )) ms after the change (delta_interval = 1.5 s)"
+echo "refused $(( $(now_ms) - t0 )) ms after the change (scep-ca sync_interval = 1 s, the module's delta_interval = 1.5 s)"
 
 say "... and enables it again"
 run admin PATCH "/_admin/devices/$DEVICE_ID" '{"accountEnabled":true}'
@@ -109,4 +123,35 @@ until login >"$WORK/login.out"; do
 	[ $(( $(now_ms) - t0 )) -gt 10000 ] && die "still refused after 10 s"
 done
 cat "$WORK/login.out"
+
+say "f. laptop-42 is deleted from Entra ID: scep-ca revokes its certificate by itself"
+run admin DELETE "/_admin/devices/$DEVICE_ID"
+echo
+t0=$(now_ms)
+ocsp_status() {
+	openssl ocsp -issuer "$CA/ca.crt" -cert "$WORK/pki/laptop.pem" -url "$CA_URL/ocsp" \
+	    -CAfile "$CA/ca.crt" -no_nonce 2>&1
+}
+until ocsp_status | grep -q ': revoked'; do
+	[ $(( $(now_ms) - t0 )) -gt 10000 ] && die "not revoked after 10 s"
+	sleep 0.1
+done
+echo "OCSP says revoked $(( $(now_ms) - t0 )) ms after the deletion (sync_interval = 1 s):"
+printf '$ openssl ocsp -issuer ca.crt -cert laptop.pem -url %s/ocsp -CAfile ca.crt -no_nonce\n' "$CA_URL"
+ocsp_status | grep -E 'verify OK|: revoked|Reason|Revocation Time' | sed 's/^/  /'
+# The CRL is re-signed at most once per [crl] min_interval (5 s).
+crl_lists() {
+	curl -s -o "$WORK/ca.crl" "$CA_URL/crl/ca.crl" &&
+	    openssl crl -inform DER -in "$WORK/ca.crl" -noout -text |
+	    grep -A4 "Serial Number: $SERIAL"
+}
+until crl_lists >/dev/null; do
+	[ $(( $(now_ms) - t0 )) -gt 15000 ] && die "not on the CRL after 15 s"
+	sleep 0.2
+done
+echo "The CRL lists it $(( $(now_ms) - t0 )) ms after the deletion ([crl] min_interval = 5 s):"
+printf '$ curl %s/crl/ca.crl | openssl crl -inform DER -noout -text\n' "$CA_URL"
+crl_lists | sed 's/^ */  /'
+"$SCEP_CA" show "$SERIAL" --dir "$CA" | grep -E '^(status|reason|revoked|status_source)'
+login && die "a deleted device's login should be refused"
 fr_stop

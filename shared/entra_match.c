@@ -415,8 +415,11 @@ em_known(const struct entra_match_ctx *ctx, const struct cert_row *row,
 		verdict_note(v, "revoked (%s)", crl_reason_name(row->reason));
 		return verdict_set(v, EM_REVOKED, "Certificate revoked");
 	}
-	if (row->status == CERT_HOLD)
+	if (row->status == CERT_HOLD) {
+		verdict_note(v, "certificateHold (set by %s)",
+		    row->status_source != NULL ? row->status_source : "admin");
 		return verdict_set(v, EM_REVOKED, "Certificate on hold");
+	}
 	if (row->not_after < now) {
 		verdict_note(v, "notAfter %lld is past", (long long)row->not_after);
 		return verdict_set(v, EM_EXPIRED, "Certificate expired");

@@ -312,6 +312,8 @@ cert_on_hold_is_refused_as_revoked(void **state)
 
 	assert_int_equal(decide(f, S_HOLD, &v), EM_REVOKED);
 	assert_string_equal(v.reason, "Certificate on hold");
+	/* Who held it, for the log line. */
+	assert_non_null(strstr(v.detail, "certificateHold (set by "));
 }
 
 static void
