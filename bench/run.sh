@@ -9,7 +9,8 @@
 #           logins with and without rlm_entra_match, its cost per request,
 #           Graph calls per login, time from disable to refusal),
 #           revocation (time from a device deleted in Entra to OCSP
-#           answering revoked and to the CRL listing it).
+#           answering revoked and to the CRL listing it), store (serial
+#           lookups in a store of 1 000 000 certificates vs bare SQLite).
 # Environment: BENCH_REQUESTS (enrollments per run, default 2000),
 #              SCEP_CA (the daemon, default BUILD/scep-ca),
 #              BENCH_KEEP=1 keeps the work directory.
@@ -19,7 +20,7 @@
 set -u
 BUILD=$(cd "${1:-build}" && pwd) || exit 2
 shift || true
-ALL_SECTIONS="enroll ocsp radius revocation"	# every section_NAME below, in order
+ALL_SECTIONS="enroll ocsp radius revocation store"	# every section_NAME below, in order
 SECTIONS=${*:-$ALL_SECTIONS}
 REQUESTS=${BENCH_REQUESTS:-2000}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
@@ -274,6 +275,10 @@ section_radius() {
 
 section_revocation() {
 	SCEP_CA=$SCEP_CA "$BENCH_DIR/revocation.sh" "$BUILD"
+}
+
+section_store() {
+	SCEP_CA=$SCEP_CA "$BENCH_DIR/store.sh" "$BUILD"
 }
 
 # ---- main --------------------------------------------------------------------
