@@ -68,14 +68,12 @@ int
 der_put_header(struct buf *b, unsigned char tag, size_t len)
 {
 	unsigned char	h[2 + sizeof(size_t)];
-	size_t		n = 0, k, v;
+	size_t		n = 0, k = der_header_size(len) - 2;	/* long form */
 
 	h[n++] = tag;
-	if (len < 0x80)
+	if (k == 0)
 		h[n++] = (unsigned char)len;
 	else {
-		for (k = 0, v = len; v > 0; v >>= 8)
-			k++;
 		h[n++] = (unsigned char)(0x80 | k);
 		while (k-- > 0)
 			h[n++] = (unsigned char)(len >> (8 * k));

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "der.h"
 #include "ocsp_cache.h"
+#include "pki.h"
 
 /* Sets share this many locks; a set holds WAYS responses. */
 #define CACHE_LOCKS	64
@@ -152,19 +151,8 @@ same_answer(const struct ocsp_cache_key *a, const struct ocsp_cache_key *b)
 void
 ocsp_etag(const unsigned char *der, size_t len, char out[OCSP_ETAG_SIZE])
 {
-	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 n = 0, i;
-
-	out[0] = '\0';
-	if (!EVP_Digest(der, len, md, &n, EVP_sha1(), NULL) ||
-	    n * 2 + 1 != OCSP_ETAG_SIZE)
-		return;
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
+	if (pki_digest_hex(der, len, "SHA1", out, OCSP_ETAG_SIZE) == -1)
+		out[0] = '\0';
 }
 
 size_t
