@@ -106,7 +106,7 @@ inspect(struct inspect_opts *o, struct scep_codec *codec, struct ca *ca,
 	printf("type: %s (%d)\ntransaction_id: %s\nsender_nonce_bytes: %zu\n",
 	    scep_msg_type_name(req.type), req.type, req.txid, req.nonce_len);
 	print_signer(&req);
-	if (scep_req_verify(codec, &req, o->legacy, e) == -1)
+	if (scep_req_verify(codec, &req, o->legacy, SCEP_MAX_RSA_BITS, e) == -1)
 		goto out;
 	printf("signature: ok (%s)\n", EVP_MD_get0_name(req.md));
 	if (o->env_out != NULL) {
@@ -115,7 +115,7 @@ inspect(struct inspect_opts *o, struct scep_codec *codec, struct ca *ca,
 		if (write_der(o->env_out, c->data, (size_t)c->length, e) == -1)
 			goto out;
 	}
-	if (scep_req_open(&req, ca, o->legacy, e) == -1)
+	if (scep_req_open(&req, ca, o->legacy, SCEP_MAX_RSA_BITS, e) == -1)
 		goto out;
 	printf("envelope: %s, %zu bytes\n", OBJ_nid2sn(req.cipher_nid),
 	    req.content.len);

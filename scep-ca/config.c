@@ -44,7 +44,7 @@ struct opt {
 static const struct opt options[] = {
 	{ "ca", "public_url", OPT_STR, C(public_url), "", 0, 0 },
 	{ "ca", "validity_days", OPT_INT, C(validity_days), "365", 1, 36500 },
-	{ "ca", "renewal_window_days", OPT_INT, C(renewal_window_days), "0", 0, 36500 },
+	{ "ca", "renewal_window_days", OPT_INT, C(renewal_window_days), "90", 1, 36500 },
 	{ "ca", "key_passphrase_file", OPT_STR, C(key_passphrase_file), "", 0, 0 },
 	{ "ca", "name", OPT_STR, C(name), "ca", 0, 0 },
 	{ "http", "listen", OPT_STR, C(listen), "127.0.0.1:8080", 0, 0 },
@@ -90,6 +90,13 @@ static const struct opt options[] = {
 	{ "profile", "validity_days", OPT_INT, P(validity_days), "0", 0, 36500 },
 	{ "profile", "approval", OPT_APPROVAL, P(manual_approval), "auto", 0, 0 },
 	{ "profile", "allow_legacy", OPT_BOOL, P(allow_legacy), "no", 0, 0 },
+	{ "profile", "max_rsa_bits", OPT_INT, P(max_rsa_bits), "8192", 2048, 8192 },
+	{ "profile", "signed_renewal", OPT_BOOL, P(signed_renewal), "no", 0, 0 },
+	{ "profile", "pending_max", OPT_INT, P(pending_max), "1000", 1, 1000000 },
+	{ "profile", "pending_max_per_key", OPT_INT, P(pending_max_per_key), "1",
+	    1, 1000 },
+	{ "profile", "pending_ttl", OPT_INT, P(pending_ttl), "604800", 60,
+	    31536000 },
 	{ "profile", "intune_device_id_from", OPT_STR, P(intune_device_id_from),
 	    IDENTITY_DEFAULT_INTUNE_DEVICE_ID, 0, 0 },
 	{ "profile", "entra_device_id_from", OPT_STR, P(entra_device_id_from),
@@ -662,9 +669,8 @@ conf_write_initial(const char *path, const struct conf_initial *ci,
 	    " http://<listen>\n"
 	    "# public_url = http://pki.example.com\n"
 	    "validity_days = 365\n"
-	    "# renewal accepted only this many days before expiry (0: any"
-	    " time)\n"
-	    "renewal_window_days = 0\n");
+	    "# renewal accepted only this many days before expiry\n"
+	    "renewal_window_days = 90\n");
 	if (ci->passphrase_file != NULL)
 		buf_printf(&b, "key_passphrase_file = %s\n", ci->passphrase_file);
 	buf_printf(&b, "\n[http]\nlisten = %s\nmax_body = 65536\n"

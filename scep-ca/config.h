@@ -52,6 +52,18 @@ struct profile_conf {
 	int			 validity_days;		/* 0: [ca] default */
 	int			 manual_approval;
 	int			 allow_legacy;		/* DES and MD5 */
+	/*
+	 * Keys from the network: RSA keys of a request's signer or CSR
+	 * larger than this are refused (badAlg) before any RSA operation.
+	 */
+	int			 max_rsa_bits;
+	/* Intune profiles: accept renewals signed by our certificate
+	 * without a challenge (Intune is then told of them). */
+	int			 signed_renewal;
+	/* challenge = none: pending requests bounded and expired. */
+	int			 pending_max;		/* per profile */
+	int			 pending_max_per_key;	/* per requester key */
+	int			 pending_ttl;		/* s, then dropped */
 	/* Identity recorded in the store row (identity.h syntax). */
 	char			*intune_device_id_from;
 	char			*entra_device_id_from;
@@ -64,7 +76,7 @@ struct scep_conf {
 	/* [ca] */
 	char			*public_url;		/* "" = from listen */
 	int			 validity_days;
-	int			 renewal_window_days;	/* 0 = any time */
+	int			 renewal_window_days;	/* days before expiry */
 	char			*key_passphrase_file;
 	char			*name;			/* CRL file name stem */
 	/* [http] */

@@ -500,9 +500,11 @@ dispatch(struct enroll *en, struct err *e)
 {
 	int	legacy = en->p->allow_legacy;
 
-	if (scep_req_verify(en->ctx->codec, &en->req, legacy, e) == -1)
+	if (scep_req_verify(en->ctx->codec, &en->req, legacy,
+	    en->p->max_rsa_bits, e) == -1)
 		return -1;
-	if (scep_req_open(&en->req, en->ctx->ca, legacy, e) == -1)
+	if (scep_req_open(&en->req, en->ctx->ca, legacy, en->p->max_rsa_bits,
+	    e) == -1)
 		return -1;
 	switch (en->req.type) {
 	case SCEP_MSG_PKCSREQ:

@@ -441,12 +441,13 @@ out:
 
 int
 scep_req_verify(const struct scep_codec *c, struct scep_req *req,
-    int allow_legacy, struct err *e)
+    int allow_legacy, int max_rsa_bits, struct err *e)
 {
 	PKCS7_SIGNER_INFO	*si = scep_signer_info(req->p7);
 	const EVP_MD		*md;
 
 	(void)c;
+	(void)max_rsa_bits;
 	if (req->signer == NULL)
 		return err_set(e, ERR_BAD_SIGNATURE, "scep: the signer's"
 		    " certificate is not in the message");
@@ -685,8 +686,9 @@ scep_csr_parse(const struct scep_codec *c, const unsigned char *der,
 
 int
 scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
-    struct err *e)
+    int max_rsa_bits, struct err *e)
 {
+	(void)max_rsa_bits;
 	switch (req->type) {
 	case SCEP_MSG_PKCSREQ:
 	case SCEP_MSG_RENEWALREQ:

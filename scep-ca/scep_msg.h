@@ -87,13 +87,17 @@ void			 scep_codec_free(struct scep_codec *c);
 int	scep_req_parse(const struct scep_codec *c, const unsigned char *der,
 	    size_t len, struct scep_req *req, struct err *e);
 
+/* The largest RSA key accepted from the network (profiles may lower it). */
+#define SCEP_MAX_RSA_BITS	8192
+
 /*
  * Verifies the signerInfo: the digest algorithm is allowed (MD5 only with
  * allow_legacy), messageDigest matches the content, the signature checks
  * with the signer certificate's key over the signed attributes as sent.
+ * A signer RSA key over max_rsa_bits is refused (ERR_BAD_ALG) first.
  */
 int	scep_req_verify(const struct scep_codec *c, struct scep_req *req,
-	    int allow_legacy, struct err *e);
+	    int allow_legacy, int max_rsa_bits, struct err *e);
 
 /*
  * Decrypts the pkiEnvelope with our RA (or CA) key and parses its content
@@ -101,7 +105,7 @@ int	scep_req_verify(const struct scep_codec *c, struct scep_req *req,
  * DES-CBC and a missing IV only with allow_legacy.
  */
 int	scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
-	    struct err *e);
+	    int max_rsa_bits, struct err *e);
 
 /*
  * Parses a DER PKCS#10 request (cheaply, see scep_msg_int.h) and reads

@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		codec = scep_codec_new(&e);
 	}
 	if (scep_req_parse(codec, data, size, &req, &e) == 0)
-		scep_req_verify(codec, &req, 1, &e);
+		scep_req_verify(codec, &req, 1, SCEP_MAX_RSA_BITS, &e);
 	scep_req_free(&req);
 	if (scep_csr_parse(codec, data, size, &csr, &key, &e) == 0)
 		policy_check_csr(&p, csr, key, &e);
