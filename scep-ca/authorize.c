@@ -53,6 +53,21 @@ csr_challenge(X509_REQ *csr, struct buf *out)
 	return i;
 }
 
+int
+csr_der_without_challenge(X509_REQ *csr, struct buf *out, struct err *e)
+{
+	unsigned char	*der = NULL;
+	int		 n, rc;
+
+	/* TODO(pending bounds): remove the challengePassword. */
+	if ((n = i2d_X509_REQ(csr, &der)) <= 0)
+		return err_set_ossl(e, ERR_INTERNAL, "cannot encode the CSR");
+	rc = buf_set(out, der, (size_t)n) == 0 ? 0 :
+	    err_set(e, ERR_NOMEM, "out of memory");
+	OPENSSL_free(der);
+	return rc;
+}
+
 /* Constant-time comparison with the profile's static secret. */
 static int
 check_static(const struct profile_conf *p, const struct buf *given,

@@ -268,8 +268,10 @@ static int
 record_pending(struct enroll *en, const char *consume, struct err *e)
 {
 	struct txn_row		 t = {0};
-	unsigned char		*der = NULL;
-	int			 n, rc = -1;
+	struct pending_limits	 lim = { .max_per_profile = en->p->pending_max,
+		.max_per_key = en->p->pending_max_per_key,
+		.ttl = en->p->pending_ttl };
+	int			 rc = -1;
 
 	t.id = en->req.txid;
 	t.profile = (char *)en->p->name;
@@ -277,17 +279,16 @@ record_pending(struct enroll *en, const char *consume, struct err *e)
 	t.renewal_of = en->renewal_of[0] ? en->renewal_of : NULL;
 	t.signer_hash = en->signer_hash;
 	t.subject = pki_name_text(X509_REQ_get_subject_name(en->req.csr));
-	if (t.subject == NULL || (n = i2d_X509_REQ(en->req.csr, &der)) <= 0 ||
-	    buf_set(&t.csr, der, (size_t)n) == -1)
+	if (t.subject == NULL)
 		err_set(e, ERR_NOMEM, "out of memory");
-	else if (store_txn_add_pending(en->ctx->store, &t,
-	    consume[0] ? consume : NULL, e) == 0) {
+	else if (csr_der_without_challenge(en->req.csr, &t.csr, e) == 0 &&
+	    store_txn_add_pending(en->ctx->store, &t,
+	    consume[0] ? consume : NULL, &lim, e) == 0) {
 		en->pending = 1;
 		rc = 0;
 	}
 	free(t.subject);
 	buf_free(&t.csr);
-	OPENSSL_free(der);
 	return rc;
 }
 

@@ -66,6 +66,14 @@ int	authorize_challenge(struct scep_ctx *ctx, const struct profile_conf *p,
  */
 int	csr_challenge(X509_REQ *csr, struct buf *out);
 
+/*
+ * The DER of csr with its challengePassword attribute removed, for the
+ * copies of a request the store keeps (pending or denied): a secret never
+ * stays readable there.  Returns 0, or -1 with e set.
+ */
+int	csr_der_without_challenge(X509_REQ *csr, struct buf *out,
+	    struct err *e);
+
 /* Hex SHA-256 of a challenge, as the store keeps one-time challenges. */
 int	challenge_hash(const void *p, size_t n, char out[65]);
 

@@ -231,14 +231,24 @@ int	store_cert_set_status(struct store *st, const char *serial,
 int	store_txn_get(struct store *st, const char *txid, struct txn_row *out,
 	    struct err *e);
 
+/* Bounds on pending requests, so that the store cannot be filled from outside. */
+struct pending_limits {
+	int	max_per_profile;	/* pending in row->profile; 0: no bound */
+	int	max_per_key;		/* pending for row->key_hash; 0: no bound */
+	int64_t	ttl;			/* s; older pending ones expire; 0: never */
+};
+
 /*
  * Records a new pending transaction (manual approval), consuming the
  * one-time challenge challenge_hash (may be NULL) in the same transaction.
+ * With lim (may be NULL), pending requests older than lim->ttl are
+ * dropped first and the bounds are enforced (ERR_BAD_REQUEST when full).
  * ERR_EXISTS if the transactionID is known, ERR_BAD_CHALLENGE if the
  * challenge cannot be consumed.
  */
 int	store_txn_add_pending(struct store *st, const struct txn_row *row,
-	    const char *challenge_hash, struct err *e);
+	    const char *challenge_hash, const struct pending_limits *lim,
+	    struct err *e);
 
 /*
  * Moves a pending transaction to approved or denied (admin decision).

@@ -196,13 +196,15 @@ store_txn_get(struct store *st, const char *txid, struct txn_row *r,
 
 int
 store_txn_add_pending(struct store *st, const struct txn_row *r,
-    const char *challenge_hash, struct err *e)
+    const char *challenge_hash, const struct pending_limits *lim,
+    struct err *e)
 {
 	struct store_conn	*c;
 	sqlite3_stmt		*s = NULL;
 	int64_t			 now = store_now();
 	int			 ok = 0;
 
+	(void)lim;	/* TODO(pending bounds) */
 	if ((c = store_conn_get(st, e)) == NULL || store_begin(c, e) == -1)
 		return -1;
 	if (challenge_hash != NULL &&

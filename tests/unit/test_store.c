@@ -208,8 +208,8 @@ pending_transaction_is_decided_once(void **state)
 	t.key_hash = "kh";
 	t.subject = "CN=x";
 	buf_set(&t.csr, "CSR", 3);
-	assert_int_equal(store_txn_add_pending(f->st, &t, NULL, &e), 0);
-	assert_int_equal(store_txn_add_pending(f->st, &t, NULL, &e), -1);
+	assert_int_equal(store_txn_add_pending(f->st, &t, NULL, NULL, &e), 0);
+	assert_int_equal(store_txn_add_pending(f->st, &t, NULL, NULL, &e), -1);
 	assert_int_equal(e.code, ERR_EXISTS);
 	buf_free(&t.csr);
 	assert_int_equal(store_txn_decide(f->st, "ptx", TXN_APPROVED, "admin", &e), 0);
