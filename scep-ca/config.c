@@ -51,6 +51,8 @@ static const struct opt options[] = {
 	{ "http", "threads", OPT_INT, C(threads), "0", 0, 256 },
 	{ "http", "max_body", OPT_INT, C(max_body), "65536", 1024, 16777216 },
 	{ "http", "timeout", OPT_INT, C(timeout), "30", 1, 3600 },
+	{ "http", "max_connections", OPT_INT, C(max_connections), "0", 0, 1000000 },
+	{ "http", "max_connections_per_ip", OPT_INT, C(max_connections_per_ip), "64", 1, 1000000 },
 	{ "store", "path", OPT_STR, C(store), "store.db", 0, 0 },
 	{ "store", "synchronous", OPT_STR, C(store_sync), "normal", 0, 0 },
 	{ "store", "flush_interval_ms", OPT_INT, C(flush_interval_ms), "50", 1, 10000 },

@@ -84,6 +84,8 @@ struct scep_conf {
 	int			 threads;
 	int			 max_body;
 	int			 timeout;
+	int			 max_connections;	/* 0 = from RLIMIT_NOFILE */
+	int			 max_connections_per_ip;
 	/* [store] */
 	char			*store;
 	char			*store_sync;		/* "normal" or "full" */
