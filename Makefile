@@ -29,9 +29,30 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Werror
 CFLAGS	?= -O2 -g
+
+# Hardening, kept whatever CFLAGS says (scep-ca and the module face the
+# network; tests/integration/t_hardening.sh checks the binaries): stack
+# protector, FORTIFY, full RELRO, and PIE for executables (objects are
+# -fPIC already).  FORTIFY only works when optimising, so a CFLAGS without
+# -O1 or more gets -O1 after it.  Under SANITIZE=1 FORTIFY is left out:
+# its __*_chk calls bypass ASan's interceptors (ASan would miss overflows
+# inside memcpy and friends) and ASan already checks every access.
+# HARDEN=0 builds without any of it (e.g. for -O0 debugging).
+HARDEN	?= 1
+ifeq ($(HARDEN),1)
+HARD_OPT := $(if $(filter -O1 -O2 -O3 -Os -Og -Oz -Ofast,$(lastword \
+	   $(filter -O%,$(CFLAGS)))),,-O1)
+HARD_CFLAGS = -fstack-protector-strong $(HARD_OPT)
+ifneq ($(SANITIZE),1)
+HARD_CFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+HARD_LDFLAGS = -Wl,-z,relro,-z,now
+PIE	 = -pie
+endif
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) \
-	   $(SANFLAGS) -Ishared $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP
-ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
+	   $(HARD_CFLAGS) $(SANFLAGS) -Ishared $(EXTRA_CFLAGS) $(PKG_CFLAGS) \
+	   -MMD -MP
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(HARD_LDFLAGS) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -lm
 
 # ---- shared/: libbundle ---------------------------------------------------
@@ -73,7 +94,8 @@ FR_INC      := $(BUILD)/freeradius-include
 MOD_SRC     := $(wildcard rlm_entra_match/*.c)
 MOD_SO      := $(BUILD)/rlm_entra_match.so
 MOD_CFLAGS  = -std=gnu99 -D_GNU_SOURCE -D_REENTRANT -D_POSIX_PTHREAD_SEMANTICS \
-	   -DNDEBUG -fno-strict-aliasing -fPIC -pthread $(CFLAGS) $(SANFLAGS) \
+	   -DNDEBUG -fno-strict-aliasing -fPIC -pthread $(CFLAGS) \
+	   $(HARD_CFLAGS) $(SANFLAGS) \
 	   $(WARN) -I$(FR_INC) -Ishared $(PKG_CFLAGS) \
 	   -include freeradius/autoconf.h -include freeradius/build.h \
 	   -include freeradius/features.h -include freeradius/radpaths.h
@@ -89,13 +111,21 @@ ifneq ($(MOD_SRC),)
 ALL_BINS += $(MOD_SO)
 endif
 
-.PHONY: all check demo bench fuzz install clean deps-build unit
+.PHONY: all check demo bench fuzz install clean deps-build unit FORCE
 all: deps-build $(ALL_BINS) $(UNIT_BIN)
 
 deps-build:
 	@scripts/deps.sh build
 
-$(OBJ)/%.o: %.c
+# Objects are rebuilt when the flags change (HARDEN, SANITIZE, CFLAGS...):
+# $(BUILD)/.flags is rewritten only when they differ from the last build.
+BUILD_FLAGS = $(ALL_CFLAGS) | $(MOD_CFLAGS) | $(ALL_LDFLAGS) $(PIE)
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' >$@
+FORCE:
+
+$(OBJ)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -108,24 +138,24 @@ $(LIBSCEPCA): $(SCEPCA_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(SCEPCA_BIN): $(OBJ)/scep-ca/main.o $(LIBSCEPCA) $(LIBBUNDLE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
 $(FAKE_BIN): $(FAKE_OBJ) $(LIBBUNDLE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
 $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
 $(OBJ)/bench/%.o: EXTRA_CFLAGS = -Iscep-ca -Itests/tools
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(TOOL_LIB_OBJ) $(LIBSCEPCA) $(LIBBUNDLE)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
 $(BUILD)/unit/%: $(OBJ)/tests/unit/%.o $(LIBSCEPCA) $(LIBBUNDLE)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS) -lcmocka
 
 # The FreeRADIUS headers Debian's libfreeradius-dev lacks come from Debian's
 # own source package of the installed version (see the script); fetched
@@ -134,7 +164,8 @@ $(FR_INC)/.stamp: scripts/freeradius-headers.sh $(wildcard /usr/include/freeradi
 	scripts/freeradius-headers.sh $(FR_INC)
 	@touch $@
 
-$(OBJ)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp
+$(OBJ)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp \
+    $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(MOD_CFLAGS) -MMD -MP -c -o $@ $<
 
