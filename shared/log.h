@@ -13,6 +13,7 @@
 #define BUNDLE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOGL_ERR = 0,
@@ -36,11 +37,23 @@ int	log_level_parse(const char *s, enum log_level *out);
 /* Returns 1 when lines of this level are emitted. */
 int	log_enabled(enum log_level level);
 
-/* Emits "subsys: message". */
+/*
+ * Emits "subsys: message" as one line: control characters, DEL and bytes
+ * that are not well-formed UTF-8 in the message come out escaped
+ * (log_escape()), so a client string in it cannot forge log lines.
+ */
 void	log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_vmsg(enum log_level level, const char *subsys, const char *fmt,
 	    va_list ap) __attribute__((format(printf, 3, 0)));
+
+/*
+ * Copies in to out (size bytes, always NUL-terminated) with \n, \r, \t
+ * for those, \xHH for other C0 controls, DEL, C1 controls and bytes that
+ * are not well-formed UTF-8; stops before an escape that would not fit.
+ * Returns the length written.
+ */
+size_t	log_escape(char *out, size_t size, const char *in);
 
 /*
  * Emits "subsys: what: <OpenSSL reasons>" and drains the OpenSSL error
