@@ -1,9 +1,11 @@
 /*
  * identity.c - device and user identity found in certificates: by a
  * configurable mapping from SANs and subject attributes, or from the SAN
- * text FreeRADIUS publishes.
+ * text FreeRADIUS publishes; and the refusal of names that hold a NUL
+ * byte, which C strings would cut short.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -24,18 +26,26 @@ identity_valid(const char *s)
 	return n > 0 && n < 128;
 }
 
-/* Copies n bytes of s into out if they form a valid identifier. */
-static void
+/*
+ * Copies n bytes of s into out if they form a valid identifier (and out
+ * is still empty).  Returns 1 when copied, 0 when not, -1 when the bytes
+ * hold a NUL: "alice@x\0.evil" must not become "alice@x".
+ */
+static int
 set_field(char *out, size_t outlen, const char *s, size_t n)
 {
 	char	tmp[256];
 
+	if (memchr(s, '\0', n) != NULL)
+		return -1;
 	if (n == 0 || n >= sizeof(tmp) || n >= outlen || out[0] != '\0')
-		return;
+		return 0;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
-	if (identity_valid(tmp))
-		memcpy(out, tmp, n + 1);
+	if (!identity_valid(tmp))
+		return 0;
+	memcpy(out, tmp, n + 1);
+	return 1;
 }
 
 /* The text of a SAN otherName UPN, or NULL. */
@@ -52,8 +62,11 @@ san_upn(const GENERAL_NAME *gn)
 	return v->value.asn1_string;
 }
 
-/* Tries one SAN entry against a source; fills out when it matches. */
-static void
+/*
+ * Tries one SAN entry against a source; fills out when it matches.
+ * Returns -1 when the entry's value holds a NUL, else 0.
+ */
+static int
 from_san(const struct identity_source *src, const GENERAL_NAME *gn,
     char *out, size_t outlen)
 {
@@ -65,10 +78,9 @@ from_san(const struct identity_source *src, const GENERAL_NAME *gn,
 		s = gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : NULL;
 		if (s == NULL || (size_t)s->length <= plen ||
 		    strncasecmp((const char *)s->data, src->prefix, plen) != 0)
-			return;
-		set_field(out, outlen, (const char *)s->data + plen,
-		    (size_t)s->length - plen);
-		return;
+			return 0;
+		return set_field(out, outlen, (const char *)s->data + plen,
+		    (size_t)s->length - plen) == -1 ? -1 : 0;
 	case IDSRC_SAN_UPN:
 		s = gn->type == GEN_OTHERNAME ? san_upn(gn) : NULL;
 		break;
@@ -79,34 +91,44 @@ from_san(const struct identity_source *src, const GENERAL_NAME *gn,
 		s = gn->type == GEN_DNS ? gn->d.dNSName : NULL;
 		break;
 	case IDSRC_SUBJECT:
-		return;
+		return 0;
 	}
-	if (s != NULL && s->length > 0)
-		set_field(out, outlen, (const char *)s->data, (size_t)s->length);
+	if (s != NULL && s->length > 0 && set_field(out, outlen,
+	    (const char *)s->data, (size_t)s->length) == -1)
+		return -1;
+	return 0;
 }
 
-/* A subject attribute as UTF-8 into out. */
-static void
+/*
+ * A subject attribute as UTF-8 into out.  Returns -1 when a value it
+ * reads holds a NUL (also one a BMPString encodes), else 0.
+ */
+static int
 from_subject(X509 *x, int nid, char *out, size_t outlen)
 {
 	X509_NAME	*name = X509_get_subject_name(x);	/* get0 */
 	X509_NAME_ENTRY	*ne;
 	unsigned char	*utf8 = NULL;
-	int		 i = -1, n;
+	int		 i = -1, n, rc = 0;
 
-	while ((i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0 &&
-	    out[0] == '\0') {
+	while (rc == 0 && out[0] == '\0' &&
+	    (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0) {
 		ne = X509_NAME_get_entry(name, i);
 		if ((n = ASN1_STRING_to_UTF8(&utf8,
-		    X509_NAME_ENTRY_get_data(ne))) > 0)
-			set_field(out, outlen, (const char *)utf8, (size_t)n);
+		    X509_NAME_ENTRY_get_data(ne))) > 0 &&
+		    set_field(out, outlen, (const char *)utf8, (size_t)n) == -1)
+			rc = -1;
 		OPENSSL_free(utf8);
 		utf8 = NULL;
 	}
+	return rc;
 }
 
-/* Fills one field from the first source of rule that gives a value. */
-static void
+/*
+ * Fills one field from the first source of rule that gives a value.
+ * Returns -1 when a value it read held a NUL, else 0.
+ */
+static int
 from_rule(X509 *x, const GENERAL_NAMES *names,
     const struct identity_rule *rule, char *out, size_t outlen)
 {
@@ -114,39 +136,175 @@ from_rule(X509 *x, const GENERAL_NAMES *names,
 
 	for (s = 0; s < rule->n && out[0] == '\0'; s++) {
 		if (rule->src[s].kind == IDSRC_SUBJECT) {
-			from_subject(x, rule->src[s].nid, out, outlen);
+			if (from_subject(x, rule->src[s].nid, out, outlen) == -1)
+				return -1;
 			continue;
 		}
 		for (i = 0; i < sk_GENERAL_NAME_num(names) && out[0] == '\0'; i++)
-			from_san(&rule->src[s], sk_GENERAL_NAME_value(names, i),
-			    out, outlen);
+			if (from_san(&rule->src[s], sk_GENERAL_NAME_value(names,
+			    i), out, outlen) == -1)
+				return -1;
 	}
+	return 0;
 }
 
-void
+int
 identity_from_cert_map(X509 *x, const struct identity_map *m,
     struct cert_identity *id)
 {
 	GENERAL_NAMES	*names;
+	int		 rc = 0;
 
 	memset(id, 0, sizeof(*id));
 	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	from_rule(x, names, &m->intune_device_id, id->intune_device_id,
-	    sizeof(id->intune_device_id));
-	from_rule(x, names, &m->entra_device_id, id->entra_device_id,
-	    sizeof(id->entra_device_id));
-	from_rule(x, names, &m->upn, id->upn, sizeof(id->upn));
+	if (from_rule(x, names, &m->intune_device_id, id->intune_device_id,
+	    sizeof(id->intune_device_id)) == -1 ||
+	    from_rule(x, names, &m->entra_device_id, id->entra_device_id,
+	    sizeof(id->entra_device_id)) == -1 ||
+	    from_rule(x, names, &m->upn, id->upn, sizeof(id->upn)) == -1) {
+		memset(id, 0, sizeof(*id));
+		rc = -1;
+	}
 	GENERAL_NAMES_free(names);
 	ERR_clear_error();	/* an absent or odd SAN is no error here */
+	return rc;
 }
 
-void
+int
 identity_from_cert(X509 *x, struct cert_identity *id)
 {
 	struct identity_map	m;
 
 	identity_map_default(&m);
-	identity_from_cert_map(x, &m, id);
+	return identity_from_cert_map(x, &m, id);
+}
+
+/* ---- NUL bytes --------------------------------------------------------- */
+
+/*
+ * Refuses a string value (of a name attribute or a SAN entry) holding a
+ * NUL, read as UTF-8 so that a BMPString's zero octets do not count.
+ */
+static int
+text_check(const ASN1_STRING *s, const char *what, struct err *e)
+{
+	unsigned char	*utf8 = NULL;
+	int		 n;
+
+	if ((n = ASN1_STRING_to_UTF8(&utf8, s)) < 0) {
+		ERR_clear_error();
+		return err_set(e, ERR_BAD_REQUEST, "identity: %s cannot be read "
+		    "as text", what);
+	}
+	if (memchr(utf8, '\0', (size_t)n) != NULL) {
+		OPENSSL_free(utf8);
+		return err_set(e, ERR_BAD_REQUEST, "identity: NUL byte in %s",
+		    what);
+	}
+	OPENSSL_free(utf8);
+	return 0;
+}
+
+/* Every attribute value of a name. */
+static int
+name_check(const X509_NAME *name, const char *where, struct err *e)
+{
+	const X509_NAME_ENTRY	*ne;
+	char			 what[96];
+	int			 i;
+
+	for (i = 0; i < X509_NAME_entry_count(name); i++) {
+		ne = X509_NAME_get_entry(name, i);
+		snprintf(what, sizeof(what), "the %s's %s", where,
+		    OBJ_nid2sn(OBJ_obj2nid(X509_NAME_ENTRY_get_object(ne))));
+		if (text_check(X509_NAME_ENTRY_get_data(ne), what, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every SAN entry that is text: names, URIs, text otherNames. */
+static int
+san_check(const GENERAL_NAMES *names, struct err *e)
+{
+	const GENERAL_NAME	*gn;
+	const ASN1_TYPE		*v;
+	int			 i, rc = 0;
+
+	for (i = 0; rc == 0 && i < sk_GENERAL_NAME_num(names); i++) {
+		gn = sk_GENERAL_NAME_value(names, i);
+		switch (gn->type) {
+		case GEN_EMAIL:
+			rc = text_check(gn->d.rfc822Name, "a SAN email", e);
+			break;
+		case GEN_DNS:
+			rc = text_check(gn->d.dNSName, "a SAN DNS name", e);
+			break;
+		case GEN_URI:
+			rc = text_check(gn->d.uniformResourceIdentifier,
+			    "a SAN URI", e);
+			break;
+		case GEN_DIRNAME:
+			rc = name_check(gn->d.directoryName, "SAN directoryName",
+			    e);
+			break;
+		case GEN_OTHERNAME:
+			v = gn->d.otherName->value;
+			/* The string types; others are not read as text. */
+			if (v != NULL && (ASN1_tag2bit(v->type) &
+			    (B_ASN1_DIRECTORYSTRING | B_ASN1_IA5STRING |
+			    B_ASN1_VISIBLESTRING)))
+				rc = text_check(v->value.asn1_string,
+				    "a SAN otherName", e);
+			break;
+		default:		/* IP addresses, OIDs: not text */
+			break;
+		}
+	}
+	return rc;
+}
+
+/* The subject and the SAN extension (found in exts) of a CSR or cert. */
+static int
+names_check(const X509_NAME *subject, const STACK_OF(X509_EXTENSION) *exts,
+    struct err *e)
+{
+	GENERAL_NAMES	*names;
+	int		 crit = -1, rc;
+
+	if (subject != NULL && name_check(subject, "subject", e) == -1)
+		return -1;
+	names = X509V3_get_d2i(exts, NID_subject_alt_name, &crit, NULL);
+	if (names == NULL && crit != -1) {
+		ERR_clear_error();
+		/* -2: more than one SAN extension; else one we cannot read. */
+		return err_set(e, ERR_BAD_REQUEST, "identity: %s",
+		    crit == -2 ? "more than one SAN extension" :
+		    "unreadable SAN extension");
+	}
+	rc = san_check(names, e);
+	GENERAL_NAMES_free(names);
+	return rc;
+}
+
+int
+identity_req_check(X509_REQ *req, struct err *e)
+{
+	STACK_OF(X509_EXTENSION)	*exts;
+	int				 rc;
+
+	exts = X509_REQ_get_extensions(req);	/* get1; NULL: none */
+	ERR_clear_error();
+	rc = names_check(X509_REQ_get_subject_name(req), exts, e);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+int
+identity_cert_check(X509 *x, struct err *e)
+{
+	return names_check(X509_get_subject_name(x), X509_get0_extensions(x),
+	    e);
 }
 
 /* Parses one source ("san_uri:IntuneDeviceId"). */
@@ -225,28 +383,54 @@ identity_map_default(struct identity_map *m)
 	identity_rule_parse(IDENTITY_DEFAULT_UPN, &m->upn, NULL);
 }
 
-void
+/*
+ * The SAN text fields, as OpenSSL's i2v_GENERAL_NAME() prints them
+ * ("othername:UPN:" is what OpenSSL 1.1 printed).
+ */
+static const struct san_text_field {
+	const char	*prefix;
+	size_t		 off, size;	/* of the field in struct cert_identity */
+} san_text_fields[] = {
+	{ "URI:" INTUNE_DEVICE_URI, offsetof(struct cert_identity,
+	    intune_device_id), sizeof(((struct cert_identity *)0)->intune_device_id) },
+	{ "othername: UPN::", offsetof(struct cert_identity, upn),
+	    sizeof(((struct cert_identity *)0)->upn) },
+	{ "othername:UPN:", offsetof(struct cert_identity, upn),
+	    sizeof(((struct cert_identity *)0)->upn) },
+};
+
+int
 identity_from_san_text(const char *text, struct cert_identity *id)
 {
-	static const char	 upn1[] = "othername: UPN::", upn2[] = "othername:UPN:";
-	const char		*p = text, *v;
-	size_t			 n;
+	const struct san_text_field	*f;
+	const char			*p = text;
+	char				*out;
+	size_t				 n, plen, i;
 
 	memset(id, 0, sizeof(*id));
-	while (p != NULL && *p != '\0') {
+	while (*p != '\0') {
 		p += strspn(p, " ,");
 		n = strcspn(p, ",");
-		if (strncasecmp(p, "URI:" INTUNE_DEVICE_URI, 4 + strlen(INTUNE_DEVICE_URI)) == 0) {
-			v = p + 4 + strlen(INTUNE_DEVICE_URI);
-			set_field(id->intune_device_id, sizeof(id->intune_device_id),
-			    v, n - (size_t)(v - p));
-		} else if (strncasecmp(p, upn1, sizeof(upn1) - 1) == 0) {
-			v = p + sizeof(upn1) - 1;
-			set_field(id->upn, sizeof(id->upn), v, n - (size_t)(v - p));
-		} else if (strncasecmp(p, upn2, sizeof(upn2) - 1) == 0) {
-			v = p + sizeof(upn2) - 1;
-			set_field(id->upn, sizeof(id->upn), v, n - (size_t)(v - p));
+		for (i = 0; i < sizeof(san_text_fields) /
+		    sizeof(san_text_fields[0]); i++) {
+			f = &san_text_fields[i];
+			plen = strlen(f->prefix);
+			if (n < plen || strncasecmp(p, f->prefix, plen) != 0)
+				continue;
+			/*
+			 * A second candidate for a field (which a ", URI:..."
+			 * inside a DNS name or email would make), or one that
+			 * is no plain identifier: the text cannot be read.
+			 */
+			out = (char *)id + f->off;
+			if (out[0] != '\0' ||
+			    set_field(out, f->size, p + plen, n - plen) != 1)
+				goto ambiguous;
 		}
 		p += n;
 	}
+	return 0;
+ambiguous:
+	memset(id, 0, sizeof(*id));
+	return -1;
 }

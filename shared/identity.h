@@ -24,15 +24,42 @@ struct cert_identity {
 /*
  * Reads the identity from a certificate's SANs: URI IntuneDeviceId://<id>
  * and the UPN otherName (1.3.6.1.4.1.311.20.2.3).  Fields not found stay
- * empty; values that are not plain identifiers are ignored.
+ * empty; values that are not plain identifiers are ignored.  Returns 0,
+ * or -1 (every field empty) when a value it reads holds a NUL byte, as
+ * identity_from_cert_map() does.
  */
-void	identity_from_cert(X509 *x, struct cert_identity *id);
+int	identity_from_cert(X509 *x, struct cert_identity *id);
 
 /*
  * The same from the SAN as text, as OpenSSL prints it and FreeRADIUS
- * publishes it: "URI:IntuneDeviceId://..., othername: UPN::alice@x, ...".
+ * publishes it: "URI:IntuneDeviceId://..., othername: UPN::alice@x, ...",
+ * for certificates the store does not know.
+ *
+ * The text cannot tell a separator from the same characters inside a
+ * value: a DNS name or an email "x, URI:IntuneDeviceId://<victim>" prints
+ * as two entries.  So every piece between commas that starts like a field
+ * ("URI:IntuneDeviceId://", "othername: UPN::", "othername:UPN:", in any
+ * case) is a candidate, and the text names a field only when it holds
+ * exactly one candidate for it and that candidate is a plain identifier
+ * (identity_valid()).  Returns 0 (fields without a candidate stay empty),
+ * or -1 with every field empty when a field has two candidates or an
+ * unreadable one: the caller must refuse, since a hidden second name may
+ * be the certificate's real one.  A single injected candidate gains
+ * nothing: the module only ever refuses on what the SAN text names.
  */
-void	identity_from_san_text(const char *text, struct cert_identity *id);
+int	identity_from_san_text(const char *text, struct cert_identity *id);
+
+/*
+ * Refuses a CSR (or a certificate) whose subject or SAN holds a text
+ * value with a NUL byte ("alice@x\0.evil", which C strings read as
+ * "alice@x"): every subject attribute, every SAN email, DNS name, URI,
+ * directoryName attribute and text otherName, read as UTF-8.  Also
+ * refuses a SAN extension that cannot be decoded, or more than one.
+ * Returns 0, or -1 with ERR_BAD_REQUEST (SCEP failInfo badRequest) and a
+ * message naming the field.
+ */
+int	identity_req_check(X509_REQ *req, struct err *e);
+int	identity_cert_check(X509 *x, struct err *e);
 
 /*
  * Identity mapping: where each identity field comes from in a
@@ -94,9 +121,11 @@ void	identity_map_default(struct identity_map *m);
 /*
  * Reads the identity from a certificate by the mapping m.  Fields no
  * source fills stay empty.  identity_from_cert() is this with the
- * default mapping.
+ * default mapping.  Returns 0, or -1 with every field empty when a value
+ * a source reads holds a NUL byte: the certificate must then not be
+ * issued (identity_req_check() refuses its CSR earlier).
  */
-void	identity_from_cert_map(X509 *x, const struct identity_map *m,
+int	identity_from_cert_map(X509 *x, const struct identity_map *m,
 	    struct cert_identity *id);
 
 /*
