@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/asn1t.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -280,12 +281,9 @@ scep_req_parse(const struct scep_codec *c, const unsigned char *der,
 	ias = si->issuer_and_serial;
 	req->signer = X509_find_by_issuer_and_serial(req->p7->d.sign->cert,
 	    ias->issuer, ias->serial);
-	if (req->signer != NULL) {
+	/* Its key is read by scep_req_verify(), which bounds it first. */
+	if (req->signer != NULL)
 		X509_up_ref(req->signer);	/* owned by req from here */
-		req->signer_key = pki_pubkey_decode(
-		    X509_get_X509_PUBKEY(req->signer), NULL);
-		ERR_clear_error();
-	}
 	return 0;
 }
 
@@ -358,42 +356,68 @@ check_message_digest(const struct scep_req *req, PKCS7_SIGNER_INFO *si,
 }
 
 /*
+ * The DER DigestInfo (RFC 8017 §9.2) of tbs with md whose AlgorithmIdentifier
+ * has no parameters, into *der (OPENSSL_free).  Its length, or -1.
+ */
+static int
+digestinfo_no_null(const EVP_MD *md, const unsigned char *tbs, size_t tbs_len,
+    unsigned char **der)
+{
+	X509_SIG		*di = NULL;
+	X509_ALGOR		*alg;
+	ASN1_OCTET_STRING	*dig;
+	unsigned char		 d[EVP_MAX_MD_SIZE];
+	unsigned int		 dlen;
+	int			 len = -1;
+
+	if ((di = X509_SIG_new()) == NULL)
+		return -1;
+	X509_SIG_getm(di, &alg, &dig);
+	if (X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_UNDEF,
+	    NULL) && EVP_Digest(tbs, tbs_len, d, &dlen, md, NULL) &&
+	    ASN1_OCTET_STRING_set(dig, d, (int)dlen))
+		len = i2d_X509_SIG(di, der);
+	X509_SIG_free(di);
+	return len > 0 ? len : -1;
+}
+
+/*
  * RSA signatures whose DigestInfo omits the NULL parameters (old Java
  * clients do) fail OpenSSL's byte-wise comparison: recover the DigestInfo
- * and compare algorithm and digest instead.  Returns 1 when it matches.
+ * and compare it with that other DER encoding, byte for byte (RFC 8017
+ * §8.2.2 compares encodings; parsing what was recovered would accept BER
+ * variants too).  Returns 1 when it matches.
  */
 static int
 rsa_digestinfo_matches(EVP_PKEY *key, const EVP_MD *md,
     const ASN1_OCTET_STRING *sig, const unsigned char *tbs, size_t tbs_len)
 {
-	EVP_PKEY_CTX		*pctx = NULL;
-	X509_SIG		*di = NULL;
-	const X509_ALGOR	*alg;
-	const ASN1_OCTET_STRING	*dig;
-	const unsigned char	*p;
-	unsigned char		 rec[1024], d[EVP_MAX_MD_SIZE];
-	unsigned int		 dlen;
-	size_t			 rlen = sizeof(rec);
-	int			 ok = 0;
+	EVP_PKEY_CTX	*pctx = NULL;
+	unsigned char	*rec = NULL, *want = NULL;
+	size_t		 rlen = 0;
+	int		 wlen, ok = 0;
 
 	if (!EVP_PKEY_is_a(key, "RSA") ||
+	    (wlen = digestinfo_no_null(md, tbs, tbs_len, &want)) == -1 ||
 	    (pctx = EVP_PKEY_CTX_new(key, NULL)) == NULL ||
 	    EVP_PKEY_verify_recover_init(pctx) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+		goto out;
+	/*
+	 * The buffer is sized by the provider from the key (the modulus
+	 * size): what a signature recovers to is the signer's choice, up to
+	 * that size.
+	 */
+	if (EVP_PKEY_verify_recover(pctx, NULL, &rlen, sig->data,
+	    (size_t)sig->length) != 1 || rlen == 0 ||
+	    (rec = OPENSSL_malloc(rlen)) == NULL ||
 	    EVP_PKEY_verify_recover(pctx, rec, &rlen, sig->data,
 	    (size_t)sig->length) != 1)
 		goto out;
-	p = rec;
-	if ((di = d2i_X509_SIG(NULL, &p, (long)rlen)) == NULL || p != rec + rlen)
-		goto out;
-	X509_SIG_get0(di, &alg, &dig);
-	if (OBJ_obj2nid(alg->algorithm) != EVP_MD_get_type(md) ||
-	    (alg->parameter != NULL && alg->parameter->type != V_ASN1_NULL) ||
-	    !EVP_Digest(tbs, tbs_len, d, &dlen, md, NULL))
-		goto out;
-	ok = (unsigned)dig->length == dlen && memcmp(dig->data, d, dlen) == 0;
+	ok = rlen == (size_t)wlen && memcmp(rec, want, rlen) == 0;
 out:
-	X509_SIG_free(di);
+	OPENSSL_free(rec);
+	OPENSSL_free(want);
 	EVP_PKEY_CTX_free(pctx);
 	ERR_clear_error();
 	return ok;
@@ -439,6 +463,86 @@ out:
 	return rc;
 }
 
+/*
+ * An RSA key: modulus of at most max_bits, odd; public exponent odd,
+ * 3 <= e < 2^64.  OpenSSL itself refuses e over 64 bits only when the
+ * modulus is over 3072 bits (OPENSSL_RSA_MAX_PUBEXP_BITS): below that, an
+ * exponent as long as the modulus would make each verification cost a
+ * private-key operation.  e = 1 makes every message its own signature.
+ */
+static int
+rsa_key_check(const EVP_PKEY *key, const char *what, int max_bits,
+    struct err *e)
+{
+	BIGNUM	*n = NULL, *pe = NULL;
+	int	 rc = -1;
+
+	if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) ||
+	    !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &pe))
+		err_set_ossl(e, ERR_BAD_ALG, "scep: %s RSA key is unreadable",
+		    what);
+	else if (BN_num_bits(n) > max_bits)
+		err_set(e, ERR_BAD_ALG, "scep: %s RSA-%d key refused (at most"
+		    " %d bits)", what, BN_num_bits(n), max_bits);
+	else if (!BN_is_odd(n))
+		err_set(e, ERR_BAD_ALG, "scep: %s RSA modulus is even", what);
+	else if (!BN_is_odd(pe) || BN_num_bits(pe) < 2 ||
+	    BN_num_bits(pe) > SCEP_RSA_E_MAX_BITS)
+		err_set(e, ERR_BAD_ALG, "scep: %s RSA public exponent refused"
+		    " (%d bits; odd, 3 to 2^%d-1 accepted)", what,
+		    BN_num_bits(pe), SCEP_RSA_E_MAX_BITS);
+	else
+		rc = 0;
+	BN_free(n);
+	BN_free(pe);
+	return rc;
+}
+
+/*
+ * An EC key: on P-256 or P-384, named by its OID (RFC 5480 §2.1.1);
+ * explicit curve parameters (which OpenSSL accepts, of any size) refused.
+ */
+static int
+ec_key_check(const EVP_PKEY *key, const char *what, struct err *e)
+{
+	char	curve[64] = "", enc[32] = "";
+	int	explicit = 1;
+
+	if (!EVP_PKEY_get_int_param(key,
+	    OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS, &explicit) ||
+	    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING,
+	    enc, sizeof(enc), NULL) || explicit ||
+	    strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0 ||
+	    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
+	    curve, sizeof(curve), NULL)) {
+		ERR_clear_error();
+		return err_set(e, ERR_BAD_ALG, "scep: %s EC key has explicit"
+		    " curve parameters (a named curve is required)", what);
+	}
+	if (strcmp(curve, SN_X9_62_prime256v1) != 0 &&
+	    strcmp(curve, SN_secp384r1) != 0)
+		return err_set(e, ERR_BAD_ALG, "scep: %s EC key on curve %s"
+		    " refused (P-256 or P-384 only)", what, curve);
+	return 0;
+}
+
+int
+scep_key_check(const EVP_PKEY *key, const char *what, int max_rsa_bits,
+    struct err *e)
+{
+	if (max_rsa_bits <= 0 || max_rsa_bits > SCEP_MAX_RSA_BITS)
+		max_rsa_bits = SCEP_MAX_RSA_BITS;
+	if (key == NULL)
+		return err_set(e, ERR_BAD_ALG, "scep: %s key is unreadable",
+		    what);
+	if (EVP_PKEY_is_a(key, "RSA"))
+		return rsa_key_check(key, what, max_rsa_bits, e);
+	if (EVP_PKEY_is_a(key, "EC"))
+		return ec_key_check(key, what, e);
+	return err_set(e, ERR_BAD_ALG, "scep: %s %s key refused (RSA, EC"
+	    " P-256 or P-384 only)", what, EVP_PKEY_get0_type_name(key));
+}
+
 int
 scep_req_verify(const struct scep_codec *c, struct scep_req *req,
     int allow_legacy, int max_rsa_bits, struct err *e)
@@ -447,10 +551,19 @@ scep_req_verify(const struct scep_codec *c, struct scep_req *req,
 	const EVP_MD		*md;
 
 	(void)c;
-	(void)max_rsa_bits;
 	if (req->signer == NULL)
 		return err_set(e, ERR_BAD_SIGNATURE, "scep: the signer's"
 		    " certificate is not in the message");
+	/* The sender chose this key: bounded before any use of it. */
+	if (req->signer_key == NULL && (req->signer_key = pki_pubkey_decode(
+	    X509_get_X509_PUBKEY(req->signer), e)) == NULL) {
+		if (e != NULL && e->code == ERR_PARSE)
+			e->code = ERR_BAD_SIGNATURE;	/* as before: unreadable */
+		return -1;
+	}
+	if (scep_key_check(req->signer_key, "the signer's", max_rsa_bits,
+	    e) == -1)
+		return -1;
 	if ((md = allowed_digest(si->digest_alg->algorithm, allow_legacy)) == NULL)
 		return err_set(e, ERR_BAD_ALG, "scep: digest %s refused%s",
 		    OBJ_nid2sn(OBJ_obj2nid(si->digest_alg->algorithm)),
@@ -619,7 +732,7 @@ out:
 
 /* Parses the decrypted content for the message type. */
 static int
-parse_content(struct scep_req *req, struct err *e)
+parse_content(struct scep_req *req, int max_rsa_bits, struct err *e)
 {
 	const unsigned char		*p = req->content.data;
 	long				 n = (long)req->content.len;
@@ -629,8 +742,13 @@ parse_content(struct scep_req *req, struct err *e)
 	switch (req->type) {
 	case SCEP_MSG_PKCSREQ:
 	case SCEP_MSG_RENEWALREQ:
-		return scep_csr_parse(req->codec, p, (size_t)n, &req->csr,
-		    &req->csr_key, e);
+		/* Bounded before anything (policy_check_csr) verifies it. */
+		if (scep_csr_parse(req->codec, p, (size_t)n, &req->csr,
+		    &req->csr_key, e) == -1 ||
+		    scep_key_check(req->csr_key, "the CSR's", max_rsa_bits,
+		    e) == -1)
+			return -1;
+		return 0;
 	case SCEP_MSG_CERTPOLL:
 		ias = (SCEP_ISSUER_AND_SUBJECT *)ASN1_item_d2i(NULL, &p, n,
 		    ASN1_ITEM_rptr(SCEP_ISSUER_AND_SUBJECT));
@@ -688,7 +806,6 @@ int
 scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
     int max_rsa_bits, struct err *e)
 {
-	(void)max_rsa_bits;
 	switch (req->type) {
 	case SCEP_MSG_PKCSREQ:
 	case SCEP_MSG_RENEWALREQ:
@@ -702,5 +819,5 @@ scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
 	}
 	if (open_envelope(req, ca, allow_legacy, e) == -1)
 		return -1;
-	return parse_content(req, e);
+	return parse_content(req, max_rsa_bits, e);
 }

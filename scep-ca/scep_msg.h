@@ -55,7 +55,7 @@ struct scep_req {
 	unsigned char	 nonce[SCEP_NONCE_MAX];	/* senderNonce */
 	size_t		 nonce_len;	/* 0: none sent */
 	X509		*signer;	/* NULL when not in the message */
-	EVP_PKEY	*signer_key;	/* NULL when unreadable */
+	EVP_PKEY	*signer_key;	/* read by scep_req_verify() */
 	const EVP_MD	*md;		/* signerInfo digest, once verified */
 	int		 cipher_nid;	/* pkiEnvelope content encryption */
 	struct buf	 content;	/* decrypted pkiEnvelope content */
@@ -89,12 +89,27 @@ int	scep_req_parse(const struct scep_codec *c, const unsigned char *der,
 
 /* The largest RSA key accepted from the network (profiles may lower it). */
 #define SCEP_MAX_RSA_BITS	8192
+/* RSA public exponents from the network have at most this many bits. */
+#define SCEP_RSA_E_MAX_BITS	64
 
 /*
- * Verifies the signerInfo: the digest algorithm is allowed (MD5 only with
- * allow_legacy), messageDigest matches the content, the signature checks
- * with the signer certificate's key over the signed attributes as sent.
- * A signer RSA key over max_rsa_bits is refused (ERR_BAD_ALG) first.
+ * Bounds a key that came from the network, before any RSA or EC operation
+ * with it: RSA with a modulus of at most max_rsa_bits (<= 0 or over
+ * SCEP_MAX_RSA_BITS means SCEP_MAX_RSA_BITS) and an odd public exponent
+ * 3 <= e < 2^SCEP_RSA_E_MAX_BITS, or EC on the named curve P-256 or P-384.
+ * Anything else, explicit curve parameters included, is refused.  what
+ * names the key in the message ("the signer's").  Returns 0, or -1 with
+ * ERR_BAD_ALG (failInfo badAlg).
+ */
+int	scep_key_check(const EVP_PKEY *key, const char *what, int max_rsa_bits,
+	    struct err *e);
+
+/*
+ * Verifies the signerInfo: reads the signer certificate's key and bounds
+ * it with scep_key_check() (ERR_BAD_ALG) before anything else uses it;
+ * the digest algorithm is allowed (MD5 only with allow_legacy),
+ * messageDigest matches the content, the signature checks with that key
+ * over the signed attributes as sent.  Sets req->signer_key and req->md.
  */
 int	scep_req_verify(const struct scep_codec *c, struct scep_req *req,
 	    int allow_legacy, int max_rsa_bits, struct err *e);
@@ -102,16 +117,20 @@ int	scep_req_verify(const struct scep_codec *c, struct scep_req *req,
 /*
  * Decrypts the pkiEnvelope with our RA (or CA) key and parses its content
  * for the message type: the CSR, IssuerAndSubject or IssuerAndSerial.
- * DES-CBC and a missing IV only with allow_legacy.
+ * The CSR's key is bounded by scep_key_check() with max_rsa_bits
+ * (ERR_BAD_ALG); its self-signature is not checked here.  DES-CBC and a
+ * missing IV only with allow_legacy.
  */
 int	scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
 	    int max_rsa_bits, struct err *e);
 
 /*
  * Parses a DER PKCS#10 request (cheaply, see scep_msg_int.h) and reads
- * its public key.  The request's objects must not be used for anything
- * that fetches algorithms except through the key.  Returns 0, or -1 with
- * ERR_PARSE.
+ * its public key with pki_pubkey_decode() (not bounded: callers with a
+ * request from the network apply scep_key_check()).  The request's
+ * objects must not be used for anything that fetches algorithms except
+ * through the key.  Returns 0, or -1 with ERR_PARSE, or ERR_BAD_ALG for a
+ * key of a type pki_pubkey_decode() does not read.
  */
 int	scep_csr_parse(const struct scep_codec *c, const unsigned char *der,
 	    size_t len, X509_REQ **csr, EVP_PKEY **key, struct err *e);

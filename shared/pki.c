@@ -187,8 +187,9 @@ pubkey_fromdata(const char *name, OSSL_PARAM_BLD *bld)
 	return key;
 }
 
+/* An RSAPublicKey; its modulus bounded by PKI_RSA_MAX_BITS. */
 static EVP_PKEY *
-rsa_pub(const unsigned char *pk, int pklen)
+rsa_pub(const unsigned char *pk, int pklen, struct err *e)
 {
 	PKI_RSA_PUB	*rsa;
 	OSSL_PARAM_BLD	*bld = NULL;
@@ -196,21 +197,36 @@ rsa_pub(const unsigned char *pk, int pklen)
 
 	rsa = (PKI_RSA_PUB *)ASN1_item_d2i(NULL, &pk, pklen,
 	    ASN1_ITEM_rptr(PKI_RSA_PUB));
-	if (rsa == NULL || BN_is_negative(rsa->n) || BN_is_negative(rsa->e))
+	if (rsa == NULL || BN_is_negative(rsa->n) || BN_is_negative(rsa->e)) {
+		err_set_ossl(e, ERR_PARSE, "malformed RSA public key");
 		goto out;
+	}
+	if (BN_num_bits(rsa->n) > PKI_RSA_MAX_BITS ||
+	    BN_num_bits(rsa->e) > PKI_RSA_MAX_BITS) {
+		err_set(e, ERR_BAD_ALG, "RSA public key of %d bits refused (at"
+		    " most %d)", BN_num_bits(rsa->n), PKI_RSA_MAX_BITS);
+		goto out;
+	}
 	if ((bld = OSSL_PARAM_BLD_new()) != NULL &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, rsa->n) &&
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, rsa->e))
 		key = pubkey_fromdata("RSA", bld);
+	if (key == NULL)
+		err_set_ossl(e, ERR_PARSE, "unusable RSA public key");
 out:
 	OSSL_PARAM_BLD_free(bld);
 	ASN1_item_free((ASN1_VALUE *)rsa, ASN1_ITEM_rptr(PKI_RSA_PUB));
 	return key;
 }
 
-/* A named-curve EC key: the curve OID is the algorithm's parameter. */
+/*
+ * A named-curve EC key: the curve OID is the algorithm's parameter
+ * (RFC 5480 §2.1.1).  Explicit parameters, which let the sender pick a
+ * field of any size, are refused.
+ */
 static EVP_PKEY *
-ec_pub(const X509_ALGOR *alg, const unsigned char *pk, int pklen)
+ec_pub(const X509_ALGOR *alg, const unsigned char *pk, int pklen,
+    struct err *e)
 {
 	OSSL_PARAM_BLD	*bld;
 	EVP_PKEY	*key = NULL;
@@ -219,15 +235,29 @@ ec_pub(const X509_ALGOR *alg, const unsigned char *pk, int pklen)
 	const void	*pval;
 
 	X509_ALGOR_get0(NULL, &ptype, &pval, alg);
-	if (ptype != V_ASN1_OBJECT ||
-	    (curve = OBJ_nid2sn(OBJ_obj2nid(pval))) == NULL ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL)
+	if (ptype == V_ASN1_SEQUENCE) {
+		err_set(e, ERR_BAD_ALG, "EC key with explicit curve parameters"
+		    " refused");
 		return NULL;
-	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	}
+	if (ptype != V_ASN1_OBJECT) {
+		err_set(e, ERR_PARSE, "EC key without a named curve");
+		return NULL;
+	}
+	if (OBJ_obj2nid(pval) == NID_undef ||
+	    (curve = OBJ_nid2sn(OBJ_obj2nid(pval))) == NULL) {
+		err_set(e, ERR_BAD_ALG, "EC key on an unknown curve refused");
+		return NULL;
+	}
+	if ((bld = OSSL_PARAM_BLD_new()) != NULL &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
 	    curve, 0) &&
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pk,
 	    (size_t)pklen))
 		key = pubkey_fromdata("EC", bld);
+	if (key == NULL)
+		err_set_ossl(e, ERR_PARSE, "unusable EC public key on %s",
+		    curve);
 	OSSL_PARAM_BLD_free(bld);
 	return key;
 }
@@ -237,11 +267,8 @@ pki_pubkey_decode(const X509_PUBKEY *pub, struct err *e)
 {
 	ASN1_OBJECT		*obj;
 	const unsigned char	*pk;
-	unsigned char		*der = NULL;
-	const unsigned char	*p;
 	X509_ALGOR		*alg;
-	EVP_PKEY		*key = NULL;
-	int			 pklen, len;
+	int			 pklen;
 
 	if (!X509_PUBKEY_get0_param(&obj, &pk, &pklen, &alg, pub)) {
 		err_set(e, ERR_PARSE, "unreadable public key");
@@ -249,24 +276,15 @@ pki_pubkey_decode(const X509_PUBKEY *pub, struct err *e)
 	}
 	switch (OBJ_obj2nid(obj)) {
 	case NID_rsaEncryption:
-		key = rsa_pub(pk, pklen);
-		break;
+		return rsa_pub(pk, pklen, e);
 	case NID_X9_62_id_ecPublicKey:
-		key = ec_pub(alg, pk, pklen);
-		break;
+		return ec_pub(alg, pk, pklen, e);
 	default:
-		/* Anything else: the generic decoder, in the default context. */
-		if ((len = i2d_X509_PUBKEY(pub, &der)) > 0) {
-			p = der;
-			key = d2i_PUBKEY(NULL, &p, len);
-		}
-		OPENSSL_free(der);
-		break;
-	}
-	if (key == NULL)
-		err_set_ossl(e, ERR_PARSE, "cannot read a %s public key",
+		/* Not the generic decoder: it reads every type OpenSSL has. */
+		err_set(e, ERR_BAD_ALG, "%s public key refused (RSA or EC only)",
 		    OBJ_nid2sn(OBJ_obj2nid(obj)));
-	return key;
+		return NULL;
+	}
 }
 
 /* A copy of an AlgorithmIdentifier parameter; *ok = 0 when out of memory. */

@@ -22,12 +22,17 @@ char		*pki_name_text(const X509_NAME *name);
  */
 X509_NAME	*pki_name_parse(const char *s, struct err *e);
 
+/* No RSA key is read with a longer modulus (OpenSSL's own limit, too). */
+#define PKI_RSA_MAX_BITS	16384
+
 /*
- * Makes an EVP_PKEY from a SubjectPublicKeyInfo.  RSA and named-curve EC
- * keys are built straight from their parameters (OpenSSL 3.0's generic
- * decoder costs ~80 µs a key, too much per SCEP request); other types go
- * through the generic decoder.  Works on X509_PUBKEYs parsed in any
- * library context.  NULL with e set when the key cannot be read.
+ * Makes an EVP_PKEY from a SubjectPublicKeyInfo.  Only RSA (modulus up to
+ * PKI_RSA_MAX_BITS) and EC on a named curve are read, straight from their
+ * parameters (OpenSSL 3.0's generic decoder costs ~80 µs a key, too much
+ * per SCEP request); explicit curve parameters and every other key type
+ * are refused, so a key from the network cannot bring in an algorithm
+ * nobody bounded.  Works on X509_PUBKEYs parsed in any library context.
+ * NULL with e set: ERR_PARSE when malformed, ERR_BAD_ALG when refused.
  */
 EVP_PKEY	*pki_pubkey_decode(const X509_PUBKEY *pub, struct err *e);
 
