@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +21,14 @@
 #include <microhttpd.h>
 
 #include "encode.h"
+#include "http_conns.h"
 #include "log.h"
 #include "scep_http.h"
 
 #define HTTP_MAX_LOOPS	64
+#define HTTP_MAX_ARGS	32	/* SCEP needs 2 (operation, message) */
+#define HTTP_FD_RESERVE	256	/* store, SQLite, curl, CRL files, loops */
+#define HTTP_MAX_CONNS	16384	/* default cap: 32 KiB of MHD pool each */
 
 /*
  * The server: one listening socket, an acceptor thread dealing each new
@@ -43,14 +49,22 @@ struct http_server {
 	struct scep_ctx		*ctx;
 	size_t			 max_body;
 	atomic_int		 inflight;
+	int			 max_conns;	/* below the descriptor limit */
+	struct http_conns	*conns;		/* open connections per address */
+	atomic_uint		 refused;	/* connections over a limit */
 	struct http_route	 routes[HTTP_MAX_ROUTES];
 	int			 nroutes;
 };
 
-/* Per-request state, owned by MHD's *con_cls until completion. */
+/*
+ * Per-request state, owned by MHD's *con_cls until completion: made by
+ * on_uri() when the query string is refused, else by on_request().
+ */
 struct request {
 	struct buf	body;
+	int		started;	/* on_request() has seen it */
 	int		too_large;
+	int		too_many_args;
 };
 
 static const char caps[] =
@@ -197,6 +211,9 @@ route(struct http_server *s, struct MHD_Connection *conn, const char *url,
 	struct err			 e = {0};
 	int				 i;
 
+	if (rq->too_many_args)
+		return http_error(conn, MHD_HTTP_URI_TOO_LONG,
+		    "too many query arguments");
 	if (rq->too_large)
 		return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large");
@@ -232,10 +249,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	const char		*cl;
 
 	(void)version;
-	if (rq == NULL) {
-		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+	if (rq == NULL || !rq->started) {
+		if (rq == NULL && (rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*con_cls = rq;
+		rq->started = 1;
 		atomic_fetch_add(&s->inflight, 1);
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -266,10 +284,80 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)code;
 	if (rq == NULL)
 		return;
+	if (rq->started)
+		atomic_fetch_sub(&s->inflight, 1);
 	buf_free(&rq->body);
 	free(rq);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->inflight, 1);
+}
+
+/*
+ * Sees the request target before libmicrohttpd splits its query string.
+ * libmicrohttpd keeps each argument in the connection's 32 KiB pool and,
+ * when the pool runs out there, holds the connection without answering
+ * until the timeout; so a query of more than HTTP_MAX_ARGS arguments is
+ * cut off here (uri points into the connection's own read buffer, which
+ * libmicrohttpd parses next) and the request answered 414 by route().
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct request	*rq;
+	char		*query;
+	const char	*p;
+	int		 n = 1;
+
+	(void)cls;
+	(void)conn;
+	if ((query = strchr(uri, '?')) == NULL)
+		return NULL;
+	for (p = query + 1; *p != '\0' && n <= HTTP_MAX_ARGS; p++)
+		n += *p == '&';
+	if (n <= HTTP_MAX_ARGS)
+		return NULL;
+	query[1] = '\0';
+	if ((rq = calloc(1, sizeof(*rq))) != NULL)
+		rq->too_many_args = 1;
+	return rq;
+}
+
+/* Counts a refused connection; logs the 1st, 2nd, 4th, 8th... */
+static void
+note_refused(struct http_server *s)
+{
+	unsigned	n = atomic_fetch_add(&s->refused, 1) + 1;
+
+	if ((n & (n - 1)) == 0)
+		log_warn("http", "%u connection(s) refused so far: the total"
+		    " (%d) or per-address limit was reached", n, s->max_conns);
+}
+
+/*
+ * Counts each connection against the limits when its loop starts it, and
+ * releases it when it closes.  One over a limit (the acceptor's quick
+ * check can race with other connections) is shut down at once.
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server		*s = cls;
+	const union MHD_ConnectionInfo	*addr, *fd;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		http_conns_release(s->conns, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (addr != NULL &&
+	    (*socket_context = http_conns_take(s->conns, addr->client_addr)) !=
+	    NULL)
+		return;
+	note_refused(s);
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (fd != NULL)
+		shutdown(fd->connect_fd, SHUT_RDWR);
 }
 
 static void
@@ -365,6 +453,12 @@ acceptor_main(void *arg)
 				nanosleep(&pause, NULL);
 			continue;
 		}
+		/* Over a limit: closed before it costs an event loop anything. */
+		if (!http_conns_admits(s->conns, (struct sockaddr *)&addr)) {
+			close(fd);
+			note_refused(s);
+			continue;
+		}
 		/* libmicrohttpd closes fd itself when it cannot take it. */
 		if (MHD_add_connection(s->mhd[next++ % (unsigned)s->nloops], fd,
 		    (struct sockaddr *)&addr, len) != MHD_YES)
@@ -373,16 +467,24 @@ acceptor_main(void *arg)
 	return NULL;
 }
 
-/* Starts one event loop: no socket of its own, fed by the acceptor. */
+/*
+ * Starts one event loop: no socket of its own, fed by the acceptor.
+ * Headers and the request line share a 32 KiB pool per connection: a
+ * request whose headers do not fit is answered 431 (414 for the request
+ * line) by libmicrohttpd at once.  The limits are counted across loops
+ * (on_connection), so libmicrohttpd's own per-loop limit is only a
+ * backstop.
+ */
 static struct MHD_Daemon *
 loop_start(struct http_server *s, const struct scep_conf *conf)
 {
 	struct MHD_OptionItem	opts[] = {
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout, NULL },
-		/* Headers and the query string; bodies go to our buffer. */
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL },
-		{ MHD_OPTION_CONNECTION_LIMIT, 1000, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, s->max_conns, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s },
 		{ MHD_OPTION_END, 0, NULL },
 	};
@@ -393,15 +495,62 @@ loop_start(struct http_server *s, const struct scep_conf *conf)
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
-struct http_server *
-http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
-    struct err *e)
+/*
+ * Raises the soft descriptor limit to the hard one (a daemon's default
+ * soft limit, often 1024, is what an idle-connection flood exhausts
+ * first).  Returns the limit now in force.
+ */
+static rlim_t
+raise_nofile(void)
 {
-	const struct scep_conf	*conf = ctx->conf;
+	struct rlimit	rl;
+	rlim_t		was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = was;
+	}
+	if (rl.rlim_cur != was)
+		log_info("http", "descriptor limit raised from %llu to %llu",
+		    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+	return rl.rlim_cur;
+}
+
+/*
+ * The total connection limit: [http] max_connections, but always
+ * HTTP_FD_RESERVE descriptors below the descriptor limit (the store,
+ * SQLite, curl and the CRL need theirs when connections are at the
+ * limit); by default also at most HTTP_MAX_CONNS.
+ */
+static int
+conn_limit(const struct scep_conf *conf, rlim_t nofile)
+{
+	rlim_t	room;
+
+	room = nofile > 2 * HTTP_FD_RESERVE ? nofile - HTTP_FD_RESERVE :
+	    nofile / 2;
+	if (room > INT32_MAX)
+		room = INT32_MAX;
+	if (conf->max_connections == 0)
+		return room < HTTP_MAX_CONNS ? (int)room : HTTP_MAX_CONNS;
+	if ((rlim_t)conf->max_connections > room) {
+		log_warn("http", "max_connections = %d lowered to %d: the"
+		    " descriptor limit is %llu", conf->max_connections,
+		    (int)room, (unsigned long long)nofile);
+		return (int)room;
+	}
+	return conf->max_connections;
+}
+
+struct http_server *
+http_listen(const struct scep_conf *conf, struct err *e)
+{
 	struct http_server	*s;
 	struct sockaddr_storage	 ss;
-	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int			 i;
 
 	if (http_parse_listen(conf->listen, &ss, e) == -1)
 		return NULL;
@@ -409,11 +558,34 @@ http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	s->ctx = ctx;
 	s->listen_fd = -1;
-	s->max_body = (size_t)conf->max_body;
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->stopping, 0);
+	atomic_init(&s->refused, 0);
+	s->max_conns = conn_limit(conf, raise_nofile());
+	if ((s->conns = http_conns_new(s->max_conns,
+	    conf->max_connections_per_ip)) == NULL) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((s->listen_fd = listen_on(&ss, conf->listen, e)) == -1)
+		goto fail;
+	return s;
+fail:
+	http_stop(s, 0);
+	return NULL;
+}
+
+int
+http_start(struct http_server *s, struct scep_ctx *ctx,
+    const struct http_route *routes, int nroutes, struct err *e)
+{
+	const struct scep_conf	*conf = ctx->conf;
+	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int			 i;
+
+	s->ctx = ctx;
+	s->max_body = (size_t)conf->max_body;
 	if (nroutes > HTTP_MAX_ROUTES)
 		nroutes = HTTP_MAX_ROUTES;
 	if (nroutes > 0)
@@ -422,25 +594,18 @@ http_start(struct scep_ctx *ctx, const struct http_route *routes, int nroutes,
 	s->nloops = conf->threads > 0 ? conf->threads : (ncpu > 0 ? (int)ncpu : 2);
 	if (s->nloops > HTTP_MAX_LOOPS)
 		s->nloops = HTTP_MAX_LOOPS;
-	if ((s->listen_fd = listen_on(&ss, conf->listen, e)) == -1)
-		goto fail;
 	for (i = 0; i < s->nloops; i++) {
-		if ((s->mhd[i] = loop_start(s, conf)) == NULL) {
-			err_set(e, ERR_INTERNAL, "http: cannot start an event loop");
-			goto fail;
-		}
+		if ((s->mhd[i] = loop_start(s, conf)) == NULL)
+			return err_set(e, ERR_INTERNAL, "http: cannot start an"
+			    " event loop");
 	}
-	if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
-		err_set(e, ERR_INTERNAL, "http: cannot start the acceptor");
-		goto fail;
-	}
+	if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0)
+		return err_set(e, ERR_INTERNAL, "http: cannot start the acceptor");
 	s->acceptor_started = 1;
-	log_info("http", "listening on %s with %d event loops", conf->listen,
-	    s->nloops);
-	return s;
-fail:
-	http_stop(s, 0);
-	return NULL;
+	log_info("http", "listening on %s with %d event loops, at most %d"
+	    " connections (%d per address)", conf->listen, s->nloops,
+	    s->max_conns, conf->max_connections_per_ip);
+	return 0;
 }
 
 void
@@ -468,5 +633,6 @@ http_stop(struct http_server *s, int drain_seconds)
 	for (i = 0; i < s->nloops; i++)
 		if (s->mhd[i] != NULL)
 			MHD_stop_daemon(s->mhd[i]);
+	http_conns_free(s->conns);
 	free(s);
 }

@@ -1,9 +1,12 @@
 /*
- * scep_http.h - scep-ca's HTTP server (libmicrohttpd, a thread pool).
+ * scep_http.h - scep-ca's HTTP server (libmicrohttpd, one event loop
+ * per CPU fed by an acceptor thread).
  *
  * SCEP profiles are routed by path (config.h); other services (CRL,
  * OCSP...) register a route by path prefix.  A route's handler runs on a
- * worker thread and must be thread-safe.
+ * worker thread and must be thread-safe.  Connections are bounded in
+ * total (below the descriptor limit) and per client address; a query of
+ * more than 32 arguments is answered 414, headers over 32 KiB 431.
  */
 #ifndef SCEPCA_SCEP_HTTP_H
 #define SCEPCA_SCEP_HTTP_H
@@ -31,13 +34,22 @@ struct http_route {
 struct http_server;
 
 /*
- * Starts listening on conf->listen with conf->threads workers (0: one per
- * CPU).  routes (copied) add paths beside the SCEP profiles.  NULL with e
- * set when the address cannot be used.
+ * Binds conf->listen (before privileges are dropped: the port may be
+ * below 1024), after raising the descriptor soft limit to the hard limit;
+ * the connection limits come from conf and that limit.  Serves nothing
+ * until http_start().  NULL with e set when the address cannot be used.
  */
-struct http_server	*http_start(struct scep_ctx *ctx,
-			    const struct http_route *routes, int nroutes,
+struct http_server	*http_listen(const struct scep_conf *conf,
 			    struct err *e);
+
+/*
+ * Starts serving on s with ctx->conf->threads event loops (0: one per
+ * CPU).  routes (copied) add paths beside the SCEP profiles.  Returns 0,
+ * or -1 with e set (then http_stop() s).
+ */
+int			 http_start(struct http_server *s,
+			    struct scep_ctx *ctx, const struct http_route *routes,
+			    int nroutes, struct err *e);
 
 /*
  * Stops accepting, waits up to drain_seconds for requests in progress,

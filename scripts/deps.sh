@@ -12,16 +12,27 @@ check="libcmocka-dev certmonger dbus dbus-bin procps"
 fuzz="clang libclang-rt-14-dev"
 
 want=""
+user=""
 for group in "$@"; do
 	case "$group" in
 	build) want="$want $build" ;;
-	demo)  want="$want $build $runtime" ;;
-	check) want="$want $build $runtime $check $fuzz" ;;
-	bench) want="$want $build $runtime $check" ;;
+	demo)  want="$want $build $runtime"; user=1 ;;
+	check) want="$want $build $runtime $check $fuzz"; user=1 ;;
+	bench) want="$want $build $runtime $check"; user=1 ;;
 	fuzz)  want="$want $build $fuzz" ;;
 	*) echo "deps: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
+
+# Run as root, `scep-ca serve` needs --user: tests, demo and benchmarks
+# serve as the system user scep-ca (the one the systemd unit names).
+if [ -n "$user" ] && [ "$(id -u)" -eq 0 ] && ! getent passwd scep-ca >/dev/null; then
+	echo "deps: creating the system user scep-ca"
+	useradd --system --user-group --home-dir /nonexistent --no-create-home \
+	    --shell /usr/sbin/nologin scep-ca 2>/dev/null ||
+	    getent passwd scep-ca >/dev/null || {
+		echo "deps: cannot create the user scep-ca" >&2; exit 1; }
+fi
 
 missing=""
 for pkg in $want; do

@@ -128,14 +128,17 @@ sql() {
 }
 
 # start_ca DIR [extra serve args]: serves DIR on a free port; sets CA_PORT,
-# CA_URL and CA_PID.  Logs go to DIR/serve.log.
+# CA_URL and CA_PID.  Logs go to DIR/serve.log.  As root, the daemon
+# serves as the user scep-ca, owner of DIR (scripts/serve_user.sh).
+. "$TOP/scripts/serve_user.sh"
 start_ca() {
 	local dir=$1 try; shift
+	serve_user "$dir" || return 1
 	# A port picked free can be taken before the daemon binds it: retry.
 	for try in 1 2 3; do
 		CA_PORT=$(free_port)
 		bg "$dir/serve.log" "$SCEP_CA" serve --dir "$dir" \
-		    --listen "127.0.0.1:$CA_PORT" "$@"
+		    --listen "127.0.0.1:$CA_PORT" "${SERVE_USER[@]}" "$@"
 		CA_PID=$BG_PID
 		CA_URL="http://127.0.0.1:$CA_PORT"
 		wait_tcp "$CA_PORT" 15 "$CA_PID" && return 0

@@ -62,9 +62,13 @@ check_eq "poll_for_unknown_transaction_gets_badcertid" "status=FAILURE failInfo=
 
 # ---- GetCert ---------------------------------------------------------------
 serial=$(openssl x509 -in "$WORK/approved.pem" -noout -serial | cut -d= -f2)
+holder=(--signer-cert "$WORK/approved.pem" --signer-key "$WORK/dev.key")
+out=$("$REQ" --url "$CA_URL/scep" --get-cert "$serial" "${holder[@]}" 2>&1 | last)
+check "getcert_returns_the_holders_certificate" grep -q "status=SUCCESS serial=$serial" <<<"$out"
 out=$("$REQ" --url "$CA_URL/scep" --get-cert "$serial" --keygen rsa:2048 2>&1 | last)
-check "getcert_returns_an_issued_certificate" grep -q "status=SUCCESS serial=$serial" <<<"$out"
-out=$("$REQ" --url "$CA_URL/scep" --get-cert 0123456789ABCDEF --keygen rsa:2048 2>&1 | last)
+check_eq "getcert_from_a_stranger_is_refused" "status=FAILURE failInfo=badRequest" \
+    "$(cut -d' ' -f1-2 <<<"$out")"
+out=$("$REQ" --url "$CA_URL/scep" --get-cert 0123456789ABCDEF "${holder[@]}" 2>&1 | last)
 check_eq "getcert_unknown_serial_gets_badcertid" "status=FAILURE failInfo=badCertId" \
     "$(cut -d' ' -f1-2 <<<"$out")"
 
@@ -111,7 +115,9 @@ check "sigterm_is_logged" grep -q 'draining' "$STATIC/serve.log"
 
 # ---- keys others can read: refused ----------------------------------------
 chmod 0644 "$STATIC/ca.key"
-err=$("$SCEP_CA" serve --dir "$STATIC" --listen "127.0.0.1:$(free_port)" 2>&1); rc=$?
+serve_user "$STATIC"
+err=$("$SCEP_CA" serve --dir "$STATIC" --listen "127.0.0.1:$(free_port)" \
+    "${SERVE_USER[@]}" 2>&1); rc=$?
 check "readable_key_refused" test "$rc" -ne 0
 check "readable_key_refusal_names_the_mode" grep -q '0600' <<<"$err"
 chmod 0600 "$STATIC/ca.key"
