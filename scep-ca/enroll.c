@@ -32,8 +32,12 @@ struct enroll {
 	char				 key_hash[65];	/* of the CSR key */
 	char				 signer_hash[65]; /* of the signer */
 	char				 renewal_of[SERIAL_HEX_MAX];
+	struct cert_row			 parent_row;	/* renewal: the renewed */
+	X509				*parent;	/* owned: its certificate */
+	int				 renewal;	/* signed by the renewed */
 	int				 pending;
 	int				 intune;	/* Intune validated it */
+	int				 notify;	/* Intune hears of the issue */
 };
 
 /* Tries a serial collision this many times (it never happens). */
@@ -60,6 +64,22 @@ asn1_time_to_unix(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
+/*
+ * A renewal's store row names the same device and user as its parent's,
+ * so that the Entra sync and the RADIUS module follow the child as they
+ * follow the parent, whatever the profile's identity mapping makes of it.
+ */
+static void
+identity_from_row(const struct cert_row *row, struct cert_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	snprintf(id->intune_device_id, sizeof(id->intune_device_id), "%s",
+	    row->intune_device_id ? row->intune_device_id : "");
+	snprintf(id->entra_device_id, sizeof(id->entra_device_id), "%s",
+	    row->entra_device_id ? row->entra_device_id : "");
+	snprintf(id->upn, sizeof(id->upn), "%s", row->upn ? row->upn : "");
+}
+
 /* Fills a store row from an issued certificate.  Strings are owned. */
 static int
 row_from_cert(X509 *x, const struct enroll *en, struct cert_row *r)
@@ -70,6 +90,8 @@ row_from_cert(X509 *x, const struct enroll *en, struct cert_row *r)
 
 	memset(r, 0, sizeof(*r));
 	identity_from_cert_map(x, &en->p->idmap, &id);
+	if (en->parent != NULL)
+		identity_from_row(&en->parent_row, &id);
 	if (pki_serial_text(X509_get0_serialNumber(x), r->serial) == -1 ||
 	    (r->issuer = pki_name_text(X509_get_issuer_name(x))) == NULL ||
 	    (r->subject = pki_name_text(X509_get_subject_name(x))) == NULL ||
@@ -132,7 +154,7 @@ renews_txn(const struct enroll *en, const struct txn_row *txn)
 {
 	char	serial[SERIAL_HEX_MAX];
 
-	if (txn->state != TXN_ISSUED || txn->signer_hash == NULL ||
+	if (!en->renewal || txn->state != TXN_ISSUED || txn->signer_hash == NULL ||
 	    strcmp(txn->signer_hash, en->signer_hash) == 0 ||
 	    !ca_issued(en->ctx->ca, en->req.signer) ||
 	    pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1)
@@ -208,59 +230,48 @@ signed_by_our_cert(const struct enroll *en)
 	return ours;
 }
 
-/* Would a certificate for this CSR get the subject of old? */
-static int
-subject_matches(const struct profile_conf *p, X509_REQ *csr, X509 *old)
-{
-	X509_NAME	*subject = issue_subject(p, csr);
-	int		 same;
-
-	same = subject != NULL &&
-	    X509_NAME_cmp(subject, X509_get_subject_name(old)) == 0;
-	X509_NAME_free(subject);
-	return same;
-}
-
 /*
- * Renewal: the request is signed by a currently valid certificate of
- * ours (RenewalReq, or the PKCSReq many clients send); no challenge, but
- * the subject must not change, and the configured window applies.
+ * Renewal (RFC 8894 §3.3.1.2): the request is signed by a certificate of
+ * ours (RenewalReq, or the PKCSReq many clients send) instead of carrying
+ * a challenge.  Holding that certificate's key is the whole authorization,
+ * so the new certificate may be nothing more than its successor: on the
+ * profile that issued it, while it is valid and close to its expiry
+ * (renewal_window_days), once (the store refuses a second child in the
+ * transaction that records the first), and with its identity: the subject
+ * and SAN the CSR asks for must be the parent's, and the new store row
+ * names the parent's device and user.  A manual-approval profile's
+ * renewal needs no new approval: the parent had it, on this profile.
  */
 static int
 check_renewal(struct enroll *en, struct err *e)
 {
-	struct cert_row	row = {0};
-	char		serial[SERIAL_HEX_MAX];
-	int		rc = -1, window = en->ctx->conf->renewal_window_days;
-	int64_t		now = (int64_t)time(NULL);
+	struct cert_row	*row = &en->parent_row;
+	char		 serial[SERIAL_HEX_MAX];
+	int		 window = en->ctx->conf->renewal_window_days;
+	int64_t		 now = (int64_t)time(NULL);
 
 	if (pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1 ||
-	    store_cert_get(en->ctx->store, serial, &row, e) == -1) {
-		err_set(e, ERR_BAD_CERT_ID, "renewal: the signing certificate"
-		    " is not in the store");
-		goto out;
-	}
-	if (row.status != CERT_VALID || row.not_after <= now) {
-		err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s is %s",
-		    serial, row.status != CERT_VALID ?
-		    cert_status_name(row.status) : "expired");
-		goto out;
-	}
-	if (window > 0 && row.not_after - now > (int64_t)window * 86400) {
-		err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s expires in"
-		    " more than %d days", serial, window);
-		goto out;
-	}
-	if (!subject_matches(en->p, en->req.csr, en->req.signer)) {
-		err_set(e, ERR_BAD_REQUEST, "renewal: the subject differs from"
-		    " certificate %s", serial);
-		goto out;
-	}
+	    store_cert_get(en->ctx->store, serial, row, e) == -1 ||
+	    strcmp(row->sha256, en->signer_hash) != 0)
+		return err_set(e, ERR_BAD_CERT_ID, "renewal: the signing"
+		    " certificate is not in the store");
+	if (strcmp(row->profile, en->p->name) != 0)
+		return err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s was"
+		    " issued by profile %s, not %s", serial, row->profile,
+		    en->p->name);
+	if (row->status != CERT_VALID || row->not_after <= now)
+		return err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s is %s",
+		    serial, row->status != CERT_VALID ?
+		    cert_status_name(row->status) : "expired");
+	if (row->not_after - now > (int64_t)window * 86400)
+		return err_set(e, ERR_BAD_REQUEST, "renewal: certificate %s"
+		    " expires in more than %d days (renewal_window_days)",
+		    serial, window);
+	if ((en->parent = load_cert(en->ctx, serial, e)) == NULL ||
+	    issue_renewal_check(en->p, en->req.csr, en->parent, e) == -1)
+		return -1;
 	snprintf(en->renewal_of, sizeof(en->renewal_of), "%s", serial);
-	rc = 0;
-out:
-	cert_row_clear(&row);
-	return rc;
+	return 0;
 }
 
 /* Records a request that waits for `scep-ca approve`. */
@@ -310,7 +321,7 @@ record_issue(struct enroll *en, const struct cert_row *row,
 		.actor = "scep", .now = row->issued_at };
 	int			rc;
 
-	if (!en->intune)
+	if (!en->notify)
 		return store_issue(en->ctx->store, &si, e);
 	if (intune_note_success(en->ctx, en->req.txid, csr, csr_len, en->cert,
 	    &note, e) == -1)
@@ -335,8 +346,7 @@ issue_cert(struct enroll *en, const char *consume, struct err *e)
 		.validity_days = en->p->validity_days > 0 ?
 		    en->p->validity_days : ctx->conf->validity_days,
 		.public_url = ctx->public_url, .ca_name = ctx->conf->name,
-		.subject = en->renewal_of[0] ?
-		    X509_get_subject_name(en->req.signer) : NULL,
+		.parent = en->parent,
 	};
 
 	if ((csr_len = i2d_X509_REQ(en->req.csr, &csr)) <= 0)
@@ -366,6 +376,39 @@ issue_cert(struct enroll *en, const char *consume, struct err *e)
 	return rc;
 }
 
+/*
+ * Is this request a renewal (1) or a new enrollment (0)?  ours: signed by
+ * a certificate this CA issued.  On an Intune profile a request carrying
+ * a challenge always goes to Intune, signed by our certificate or not; a
+ * renewal without one only where the profile allows signed renewals, and
+ * Intune is then told of it like of any issuance.
+ */
+static int
+renewal_path(struct enroll *en, int ours, struct err *e)
+{
+	struct buf	challenge = {0};
+	int		has;
+
+	if (en->req.type == SCEP_MSG_RENEWALREQ && !ours)
+		return err_set(e, ERR_BAD_REQUEST, "a RenewalReq must be signed"
+		    " by a certificate this CA issued");
+	if (en->p->challenge != CHALLENGE_INTUNE)
+		return ours;
+	/* Some clients (micromdm's) send an empty challengePassword. */
+	has = csr_challenge(en->req.csr, &challenge);
+	if (has == 1 && challenge.len == 0)
+		has = 0;
+	buf_wipe(&challenge);
+	if (has != 0 || !ours)
+		return 0;
+	if (!en->p->signed_renewal)
+		return err_set(e, ERR_BAD_REQUEST, "profile %s renews only"
+		    " through Intune (signed_renewal = no): the request has no"
+		    " challenge", en->p->name);
+	en->notify = 1;
+	return 1;
+}
+
 /* PKCSReq and RenewalReq. */
 static int
 handle_csr(struct enroll *en, struct err *e)
@@ -384,22 +427,20 @@ handle_csr(struct enroll *en, struct err *e)
 	    en->key_hash) == -1 || pki_cert_thumbprint(en->req.signer, "SHA256",
 	    en->signer_hash, sizeof(en->signer_hash)) == -1)
 		return err_set_ossl(e, ERR_PARSE, "the CSR's key cannot be read");
+	if ((renewal = renewal_path(en, signed_by_our_cert(en), e)) == -1)
+		return -1;
+	en->renewal = renewal;
 	if ((seen = check_replay(en, e)) != 0)
 		return seen > 0 ? 0 : -1;
-	renewal = signed_by_our_cert(en);
-	if (en->req.type == SCEP_MSG_RENEWALREQ && !renewal)
-		return err_set(e, ERR_BAD_REQUEST, "a RenewalReq must be signed"
-		    " by a certificate this CA issued");
 	/*
 	 * Intune mode asks Intune before our own checks, as NDES does, so
-	 * that Intune hears of every refusal of ours.  A renewal is signed
-	 * by our certificate and carries no challenge: Intune is not asked.
+	 * that Intune hears of every refusal of ours.
 	 */
 	if (en->p->challenge == CHALLENGE_INTUNE && !renewal) {
 		if (authorize_intune(en->ctx, en->p, en->req.txid, en->req.csr,
 		    e) == -1)
 			return -1;
-		en->intune = 1;
+		en->intune = en->notify = 1;
 	}
 	if (policy_check_csr(en->p, en->req.csr, en->req.csr_key, e) == -1)
 		return -1;
@@ -415,7 +456,7 @@ handle_csr(struct enroll *en, struct err *e)
 		return 0;
 	/* The same request, answered meanwhile by another worker thread. */
 	if (e->code == ERR_EXISTS) {
-		en->intune = 0;		/* that thread tells Intune */
+		en->intune = en->notify = 0;	/* that thread tells Intune */
 		err_clear(e);
 		if (check_replay(en, e) > 0)
 			return 0;
@@ -424,6 +465,25 @@ handle_csr(struct enroll *en, struct err *e)
 			    " meanwhile", en->req.txid);
 	}
 	return -1;
+}
+
+/*
+ * A CertPoll (RFC 8894 §3.3.3) is answered only to the requester: it is
+ * signed by the key the pending request certifies (the self-signed
+ * certificate of a new enrollment) or by the certificate that signed the
+ * request (a renewal).
+ */
+static int
+poll_signer_ok(const struct enroll *en, const struct txn_row *txn)
+{
+	char	hash[65], thumb[65];
+
+	if (pki_key_hash(X509_get_X509_PUBKEY(en->req.signer), hash) == 0 &&
+	    strcmp(hash, txn->key_hash) == 0)
+		return 1;
+	return txn->signer_hash != NULL && pki_cert_thumbprint(en->req.signer,
+	    "SHA256", thumb, sizeof(thumb)) == 0 &&
+	    strcmp(thumb, txn->signer_hash) == 0;
 }
 
 /* CertPoll (GetCertInitial): the state of a pending transaction. */
@@ -437,6 +497,11 @@ handle_poll(struct enroll *en, struct err *e)
 		if (e->code == ERR_NOT_FOUND)
 			err_set(e, ERR_BAD_CERT_ID, "no transaction %s",
 			    en->req.txid);
+		goto out;
+	}
+	if (!poll_signer_ok(en, &txn)) {
+		err_set(e, ERR_BAD_REQUEST, "CertPoll for transaction %s is not"
+		    " signed by its requester", en->req.txid);
 		goto out;
 	}
 	snprintf(en->key_hash, sizeof(en->key_hash), "%s", txn.key_hash);
@@ -458,7 +523,36 @@ out:
 	return rc;
 }
 
-/* GetCert: a certificate of ours by issuer and serial. */
+/*
+ * Is the signer a currently valid certificate of ours (in the store, not
+ * revoked, held or expired)?  Returns 0, or -1 with e set.
+ */
+static int
+signer_valid(struct enroll *en, struct err *e)
+{
+	struct cert_row	 row = {0};
+	char		 serial[SERIAL_HEX_MAX], thumb[65];
+	int		 ok;
+
+	if (!signed_by_our_cert(en) ||
+	    pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1 ||
+	    pki_cert_thumbprint(en->req.signer, "SHA256", thumb,
+	    sizeof(thumb)) == -1 ||
+	    store_cert_get(en->ctx->store, serial, &row, NULL) == -1)
+		return err_set(e, ERR_BAD_REQUEST, "the request must be signed"
+		    " by a certificate of this CA");
+	ok = strcmp(row.sha256, thumb) == 0 && row.status == CERT_VALID &&
+	    row.not_after > (int64_t)time(NULL);
+	cert_row_clear(&row);
+	return ok ? 0 : err_set(e, ERR_BAD_REQUEST, "the signing certificate"
+	    " is not valid");
+}
+
+/*
+ * GetCert (RFC 8894 §3.3.2): a certificate of ours by issuer and serial,
+ * only to a signer that holds a valid certificate of this CA for the same
+ * subject, so that the store cannot be read out by strangers.
+ */
 static int
 handle_getcert(struct enroll *en, struct err *e)
 {
@@ -469,10 +563,19 @@ handle_getcert(struct enroll *en, struct err *e)
 	    pki_serial_text(en->req.serial, serial) == -1)
 		return err_set(e, ERR_BAD_CERT_ID, "not a certificate of this"
 		    " CA");
+	if (signer_valid(en, e) == -1)
+		return -1;
 	if ((en->cert = load_cert(en->ctx, serial, e)) == NULL) {
 		if (e->code == ERR_NOT_FOUND)
 			err_set(e, ERR_BAD_CERT_ID, "no certificate %s", serial);
 		return -1;
+	}
+	if (X509_NAME_cmp(X509_get_subject_name(en->cert),
+	    X509_get_subject_name(en->req.signer)) != 0) {
+		X509_free(en->cert);
+		en->cert = NULL;
+		return err_set(e, ERR_BAD_CERT_ID, "certificate %s is not the"
+		    " signer's", serial);
 	}
 	return 0;
 }
@@ -590,6 +693,8 @@ enroll_pkioperation(struct scep_ctx *ctx, const struct profile_conf *p,
 out:
 	X509_free(en.cert);
 	X509_CRL_free(en.crl);
+	X509_free(en.parent);
+	cert_row_clear(&en.parent_row);
 	scep_req_free(&en.req);
 	return rc;
 }

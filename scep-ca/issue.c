@@ -247,6 +247,51 @@ build_san(const struct profile_conf *p, X509_REQ *req)
 	return out;
 }
 
+/* Is gn one of names? */
+static int
+san_listed(const GENERAL_NAMES *names, GENERAL_NAME *gn)
+{
+	int	i;
+
+	for (i = 0; i < sk_GENERAL_NAME_num(names); i++)
+		if (GENERAL_NAME_cmp(sk_GENERAL_NAME_value(names, i), gn) == 0)
+			return 1;
+	return 0;
+}
+
+/* The SAN of an issued certificate (NULL: none). */
+static GENERAL_NAMES *
+cert_san(X509 *x)
+{
+	GENERAL_NAMES	*names;
+
+	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	ERR_clear_error();
+	return names;
+}
+
+int
+issue_renewal_check(const struct profile_conf *p, X509_REQ *req,
+    X509 *parent, struct err *e)
+{
+	X509_NAME	*subject = issue_subject(p, req);
+	GENERAL_NAMES	*asked = build_san(p, req), *had = cert_san(parent);
+	int		 i, rc = 0;
+
+	if (subject == NULL ||
+	    X509_NAME_cmp(subject, X509_get_subject_name(parent)) != 0)
+		rc = err_set(e, ERR_BAD_REQUEST, "renewal: the subject differs"
+		    " from the renewed certificate's");
+	for (i = 0; rc == 0 && i < sk_GENERAL_NAME_num(asked); i++)
+		if (!san_listed(had, sk_GENERAL_NAME_value(asked, i)))
+			rc = err_set(e, ERR_BAD_REQUEST, "renewal: the CSR asks"
+			    " for a SAN the renewed certificate does not have");
+	X509_NAME_free(subject);
+	GENERAL_NAMES_free(asked);
+	GENERAL_NAMES_free(had);
+	return rc;
+}
+
 /* Sets notBefore/notAfter: now-5 min (clock skew) .. now+days, ≤ CA. */
 static int
 set_validity(X509 *x, const struct issue_params *ip)
@@ -322,15 +367,18 @@ issue_build(const struct issue_params *ip, X509_REQ *req, EVP_PKEY *key,
 	X509_NAME	*subject = NULL;
 	GENERAL_NAMES	*san = NULL;
 
-	if (ip->subject != NULL)
-		subject = X509_NAME_dup(ip->subject);
-	else
+	/* A renewal keeps its parent's identity, whatever the CSR says. */
+	if (ip->parent != NULL) {
+		subject = X509_NAME_dup(X509_get_subject_name(ip->parent));
+		san = cert_san(ip->parent);
+	} else {
 		subject = issue_subject(ip->profile, req);
+		san = build_san(ip->profile, req);
+	}
 	if (subject == NULL || key == NULL || (x = X509_new()) == NULL) {
 		err_set_ossl(e, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	san = build_san(ip->profile, req);
 	if (!X509_set_version(x, 2) || issue_random_serial(x, e) == -1 ||
 	    !X509_set_subject_name(x, subject) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ip->ca_cert)) ||

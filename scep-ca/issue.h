@@ -36,7 +36,12 @@ struct issue_params {
 	const char			*public_url;	/* no trailing '/' */
 	const char			*ca_name;	/* CRL file stem */
 	int64_t				 now;
-	const X509_NAME			*subject;	/* NULL: per policy */
+	/*
+	 * A renewal: the certificate renewed, whose subject and SAN the new
+	 * one keeps (issue_renewal_check() has compared them with the CSR).
+	 * NULL: subject and SAN come from the CSR, per policy.
+	 */
+	X509				*parent;
 };
 
 /*
@@ -48,6 +53,16 @@ struct issue_params {
  */
 X509	*issue_build(const struct issue_params *ip, X509_REQ *req, EVP_PKEY *key,
 	    struct err *e);
+
+/*
+ * A renewal keeps the identity of the certificate that signs it: the
+ * subject the profile makes of the CSR must be parent's, and each SAN
+ * the profile would copy from the CSR must be one of parent's (a CSR
+ * without SAN asks for nothing new).  Returns 0, or -1 with
+ * ERR_BAD_REQUEST saying what differs.
+ */
+int	issue_renewal_check(const struct profile_conf *p, X509_REQ *req,
+	    X509 *parent, struct err *e);
 
 /* The subject the profile's copy_subject makes of the CSR's (new). */
 X509_NAME *issue_subject(const struct profile_conf *p, X509_REQ *req);

@@ -82,6 +82,21 @@ static const char *const statements[STMT__COUNT] = {
 	[STMT_CERT_SET_STATUS] =
 	    "UPDATE certificates SET status = ?2, revoked_at = ?3, reason = ?4,"
 	    " status_source = ?5 WHERE serial = ?1",
+	[STMT_CERT_CHILD] =
+	    "SELECT serial FROM certificates WHERE renewed_from = ?1 LIMIT 1",
+	/*
+	 * Every certificate renewed, directly or not, from ?1 and not yet
+	 * revoked.  UNION drops repeats, the depth bound ends any cycle a
+	 * hand-edited store could hold.
+	 */
+	[STMT_CERT_DESCENDANTS] =
+	    "WITH RECURSIVE d(serial, depth) AS ("
+	    " SELECT serial, 1 FROM certificates WHERE renewed_from = ?1"
+	    " UNION SELECT c.serial, d.depth + 1 FROM certificates c, d"
+	    " WHERE c.renewed_from = d.serial AND d.depth < 64)"
+	    " SELECT c.serial, c.status, c.revoked_at FROM d"
+	    " JOIN certificates c ON c.serial = d.serial"
+	    " WHERE c.status <> 'revoked'",
 	[STMT_TXN_GET] =
 	    "SELECT id, profile, state, csr, key_hash, subject, serial,"
 	    " created_at, updated_at, renewal_of, signer_hash"

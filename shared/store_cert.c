@@ -21,7 +21,7 @@ cert_status_name(enum cert_status s)
 	return (unsigned)s < 3 ? status_names[s] : "unknown";
 }
 
-static int
+int
 cert_status_parse(const char *s)
 {
 	int	i;
@@ -222,12 +222,55 @@ bind_cert(sqlite3_stmt *s, const struct cert_row *r)
 	sqlite3_bind_text(s, 21, r->renewed_from, -1, SQLITE_STATIC);
 }
 
+/*
+ * A renewal's parent, checked inside the transaction that records the
+ * child, so that two renewals racing on two threads or nodes cannot both
+ * pass: the parent must still be valid and must not have a child yet.
+ */
+static int
+renewal_parent_ok(struct store_conn *c, const char *parent, struct err *e)
+{
+	sqlite3_stmt	*s;
+	char		 child[SERIAL_HEX_MAX] = "";
+	const char	*status = NULL;
+	int		 step, rc = -1;
+
+	if ((s = store_stmt(c, STMT_CERT_STATUS, e)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, parent, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+		status = (const char *)sqlite3_column_text(s, 0);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = store_sql_err(c, e, "reading a renewed certificate");
+	else if (status == NULL || strcmp(status, "valid") != 0)
+		rc = err_set(e, ERR_BAD_REQUEST, "store: renewed certificate %s"
+		    " is %s", parent, status != NULL ? status : "unknown");
+	else
+		rc = 0;
+	store_stmt_done(s);
+	if (rc == -1 || (s = store_stmt(c, STMT_CERT_CHILD, e)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, parent, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(s)) == SQLITE_ROW)
+		store_col_copy(s, 0, child, sizeof(child));
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = store_sql_err(c, e, "reading renewals");
+	else if (child[0] != '\0')
+		rc = err_set(e, ERR_BAD_REQUEST, "store: certificate %s was"
+		    " renewed already (as %s)", parent, child);
+	store_stmt_done(s);
+	return rc;
+}
+
 int
 store_cert_insert(struct store_conn *c, const struct cert_row *r, struct err *e)
 {
 	sqlite3_stmt	*s;
 	int		 rc = 0;
 
+	if (r->renewed_from != NULL &&
+	    renewal_parent_ok(c, r->renewed_from, e) == -1)
+		return -1;
 	if ((s = store_stmt(c, STMT_CERT_INSERT, e)) == NULL)
 		return -1;
 	bind_cert(s, r);
@@ -259,8 +302,6 @@ store_cert_set_status(struct store *st, const char *serial,
 {
 	struct store_conn	*c;
 	struct cert_row		 cur = {0};
-	sqlite3_stmt		*s = NULL;
-	char			 detail[128];
 	int			 rc = -1, same;
 	int64_t			 now = store_now();
 
@@ -274,40 +315,15 @@ store_cert_set_status(struct store *st, const char *serial,
 	    status_change_allowed(&cur, to, force, e) == -1)
 		goto out;
 	same = cur.status == to && (to == CERT_VALID || cur.reason == reason);
-	if (!same) {
-		if ((s = store_stmt(c, STMT_CERT_SET_STATUS, e)) == NULL)
-			goto out;
-		sqlite3_bind_text(s, 1, cur.serial, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, cert_status_name(to), -1, SQLITE_STATIC);
-		if (to == CERT_VALID) {
-			sqlite3_bind_null(s, 3);
-			sqlite3_bind_null(s, 4);
-		} else {
-			/* A hold turned into revocation keeps its first date. */
-			sqlite3_bind_int64(s, 3, cur.status != CERT_VALID ?
-			    cur.revoked_at : now);
-			sqlite3_bind_int(s, 4, reason);
-		}
-		sqlite3_bind_text(s, 5, actor, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			store_sql_err(c, e, "changing a status");
-			goto out;
-		}
-		snprintf(detail, sizeof(detail), "%s -> %s (%s)",
-		    cert_status_name(cur.status), cert_status_name(to),
-		    to == CERT_VALID ? "released" : crl_reason_name(reason));
-		if (store_audit_in(c, now, actor, "status", cur.serial, detail,
-		    e) == -1)
-			goto out;
-		/* Publishers (CRL) poll this counter to see the change. */
-		if (store_meta_bump_in(c, "revocation_generation", NULL, e) == -1)
-			goto out;
-	}
+	/* Publishers (CRL) poll the generation to see the change. */
+	if (!same && (store_status_set_in(c, cur.serial, cur.status,
+	    cur.revoked_at, to, reason, actor, now, e) == -1 ||
+	    store_meta_bump_in(c, "revocation_generation", NULL, e) == -1))
+		goto out;
 	rc = 0;
 	if (changed != NULL)
 		*changed = !same;
 out:
-	store_stmt_done(s);
 	if (store_end(c, rc == 0, rc == 0 ? e : NULL) == -1)
 		rc = -1;
 	cert_row_clear(&cur);

@@ -18,6 +18,8 @@ enum store_stmt_id {
 	STMT_CERT_COUNT,
 	STMT_CERT_INSERT,
 	STMT_CERT_SET_STATUS,
+	STMT_CERT_CHILD,
+	STMT_CERT_DESCENDANTS,
 	STMT_TXN_GET,
 	STMT_TXN_UPSERT_ISSUED,
 	STMT_TXN_INSERT_PENDING,
@@ -110,12 +112,16 @@ int			 store_outbox_insert(struct store_conn *c,
 int			 store_meta_bump_in(struct store_conn *c,
 			    const char *key, int64_t *out, struct err *e);
 
+/* "valid", "revoked", "hold" → enum cert_status; -1 for anything else. */
+int			 cert_status_parse(const char *s);
+
 /*
  * Sets a certificate's status fields and writes the audit row, inside
  * the caller's transaction (which then bumps the revocation generation
  * once).  from and from_revoked_at are the row's current status and
- * date: a hold turned into a revocation keeps its first date, as
- * store_cert_set_status() does (store_sync.c).
+ * date: a hold turned into a revocation keeps its first date.  A
+ * revocation (but for `superseded`) also revokes, with the same reason,
+ * every certificate renewed from this one, directly or not (store_sync.c).
  */
 int			 store_status_set_in(struct store_conn *c,
 			    const char *serial, enum cert_status from,

@@ -148,13 +148,14 @@ store_sync_result(struct store *st, const char *name, int64_t now,
 	return rc;
 }
 
-int
-store_status_set_in(struct store_conn *c, const char *serial,
-    enum cert_status from, int64_t from_revoked_at, enum cert_status to,
-    int reason, const char *actor, int64_t now, struct err *e)
+/* One row's status and its audit row; why (may be NULL) joins the detail. */
+static int
+status_write(struct store_conn *c, const char *serial, enum cert_status from,
+    int64_t from_revoked_at, enum cert_status to, int reason,
+    const char *actor, int64_t now, const char *why, struct err *e)
 {
 	sqlite3_stmt	*s;
-	char		 detail[128];
+	char		 detail[192];
 
 	if ((s = store_stmt(c, STMT_CERT_SET_STATUS, e)) == NULL)
 		return -1;
@@ -174,10 +175,93 @@ store_status_set_in(struct store_conn *c, const char *serial,
 		return store_sql_err(c, e, "changing a status");
 	}
 	store_stmt_done(s);
-	snprintf(detail, sizeof(detail), "%s -> %s (%s)",
+	snprintf(detail, sizeof(detail), "%s -> %s (%s%s%s)",
 	    cert_status_name(from), cert_status_name(to),
-	    to == CERT_VALID ? "released" : crl_reason_name(reason));
+	    to == CERT_VALID ? "released" : crl_reason_name(reason),
+	    why != NULL ? "; " : "", why != NULL ? why : "");
 	return store_audit_in(c, now, actor, "status", serial, detail, e);
+}
+
+/* A certificate renewed from a revoked one, read before it is changed. */
+struct descendant {
+	char			serial[SERIAL_HEX_MAX];
+	enum cert_status	status;
+	int64_t			revoked_at;
+};
+
+/* Reads the not yet revoked descendants of serial into *out (malloc'd). */
+static int
+descendants_read(struct store_conn *c, const char *serial,
+    struct descendant **out, size_t *n, struct err *e)
+{
+	sqlite3_stmt		*s;
+	struct descendant	*v = NULL, *grown;
+	size_t			 cap = 0;
+	int			 step;
+
+	*n = 0;
+	if ((s = store_stmt(c, STMT_CERT_DESCENDANTS, e)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			if ((grown = reallocarray(v, cap, sizeof(*v))) == NULL)
+				break;
+			v = grown;
+		}
+		store_col_copy(s, 0, v[*n].serial, sizeof(v[*n].serial));
+		v[*n].status = cert_status_parse(
+		    (const char *)sqlite3_column_text(s, 1));
+		v[*n].revoked_at = sqlite3_column_int64(s, 2);
+		(*n)++;
+	}
+	store_stmt_done(s);
+	if (step != SQLITE_DONE) {
+		free(v);
+		return step == SQLITE_ROW ? err_set(e, ERR_NOMEM,
+		    "store: out of memory") : store_sql_err(c, e,
+		    "reading renewed certificates");
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * A renewal keeps its parent's identity and key holder, so a revocation
+ * reaches every certificate renewed from the revoked one, with the same
+ * reason.  Only `superseded` does not: it says a successor exists.
+ */
+static int
+descendants_revoke(struct store_conn *c, const char *serial, int reason,
+    const char *actor, int64_t now, struct err *e)
+{
+	struct descendant	*v = NULL;
+	char			 why[SERIAL_HEX_MAX + 32];
+	size_t			 i, n;
+	int			 rc = 0;
+
+	if (reason == REASON_SUPERSEDED ||
+	    descendants_read(c, serial, &v, &n, e) == -1)
+		return reason == REASON_SUPERSEDED ? 0 : -1;
+	snprintf(why, sizeof(why), "renewed from %s", serial);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = status_write(c, v[i].serial, v[i].status, v[i].revoked_at,
+		    CERT_REVOKED, reason, actor, now, why, e);
+	free(v);
+	return rc;
+}
+
+int
+store_status_set_in(struct store_conn *c, const char *serial,
+    enum cert_status from, int64_t from_revoked_at, enum cert_status to,
+    int reason, const char *actor, int64_t now, struct err *e)
+{
+	if (status_write(c, serial, from, from_revoked_at, to, reason, actor,
+	    now, NULL, e) == -1)
+		return -1;
+	return to == CERT_REVOKED ?
+	    descendants_revoke(c, serial, reason, actor, now, e) : 0;
 }
 
 int

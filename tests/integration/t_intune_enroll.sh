@@ -79,6 +79,16 @@ key_types = rsa:2048+
 # Intune profiles often put {{AAD_Device_ID}} in the CN.
 entra_device_id_from = subject:CN
 
+# The same, but renewals signed by a certificate of this profile are
+# issued without a new challenge (Intune is told of them).
+[profile intune-renew]
+path = /renew/scep
+challenge = intune
+signed_renewal = yes
+allow_legacy = yes
+key_types = rsa:2048+
+entra_device_id_from = subject:CN
+
 [profile printers]
 path = /printers/scep
 challenge = static
@@ -182,6 +192,7 @@ refused "subject_mismatch_is_refused_with_intunes_code" mismatch dev-mismatch ch
 
 # ---- refusals of ours after Intune's Success: failureNotification ------
 more_failures() { [ "$(n_failure)" -gt "$1" ]; }
+more_success() { [ "$(n_success)" -gt "$1" ]; }
 hresult_of_failure() {	# the hResult of the last failure notification
 	pyq /_admin/notifications "[n for n in d if n['kind'] == 'failure'][-1]['hResult']"
 }
@@ -218,18 +229,57 @@ else
 	skip "identity_is_recorded_in_the_store_row" "tests/tools/scepreq not built"
 fi
 
-# ---- renewal: signed by our certificate, not sent to Intune -------------
-before_v=$(calls $VALIDATE) before_s=$(n_success)
+# ---- renewal: signed by our certificate, without a challenge ------------
+# (scepclient reuses csr.pem, challenge included, when it finds one: a
+# request with a challenge always goes to Intune, so remove it.)
+# Refused where the profile renews only through Intune (the default)...
+before_v=$(calls $VALIDATE) before_c=$(certs)
+rm -f "$WORK/good/csr.pem" "$WORK/renewer/csr.pem"
 (cd "$WORK/good" && timeout 60 scepclient -server-url "$CA_URL/scep" -private-key key.pem \
     -certificate cert.pem -cn dev-good >renew.log 2>&1)
 serial2=$(openssl x509 -in "$WORK/good/cert.pem" -noout -serial | cut -d= -f2)
-if [ "$serial2" != "$SERIAL" ] && [ "$(calls $VALIDATE)" = "$before_v" ]; then
-	ok "renewal_is_issued_without_intune_validation"
+check_eq "signed_renewal_without_challenge_is_refused_by_default" \
+    "$SERIAL $before_c" "$serial2 $(certs)"
+check_eq "refused_signed_renewal_is_not_sent_to_intune" "$before_v" "$(calls $VALIDATE)"
+check "refused_signed_renewal_is_logged" grep -q "renews only through Intune" "$CA/serve.log"
+
+# ...and issued where signed_renewal = yes, with Intune told of it.
+challenge ch-renew "$(subj dev-renew)"
+enroll renewer dev-renew ch-renew /renew/scep
+rserial1=$(openssl x509 -in "$WORK/renewer/cert.pem" -noout -serial 2>/dev/null | cut -d= -f2)
+before_v=$(calls $VALIDATE) before_s=$(n_success)
+rm -f "$WORK/renewer/csr.pem"
+(cd "$WORK/renewer" && timeout 60 scepclient -server-url "$CA_URL/renew/scep" -private-key key.pem \
+    -certificate cert.pem -cn dev-renew >renew.log 2>&1)
+rserial2=$(openssl x509 -in "$WORK/renewer/cert.pem" -noout -serial 2>/dev/null | cut -d= -f2)
+if [ -n "$rserial1" ] && [ "$rserial2" != "$rserial1" ] && [ "$(calls $VALIDATE)" = "$before_v" ]; then
+	ok "signed_renewal_is_issued_without_intune_validation_where_allowed"
 else
-	not_ok "renewal_is_issued_without_intune_validation" "$(tail -n 2 "$WORK/good/renew.log")"
+	not_ok "signed_renewal_is_issued_without_intune_validation_where_allowed" \
+	    "$(tail -n 2 "$WORK/renewer/renew.log")"
 fi
-sleep 0.5
-check_eq "renewal_sends_no_notification" "$before_s" "$(n_success)"
+wait_for 15 more_success "$before_s" && got=ok || got="no notification"
+check_eq "signed_renewal_is_notified_to_intune" ok "$got"
+check_eq "signed_renewal_is_recorded_as_renewal" "$rserial1" \
+    "$(sql "$CA/store.db" "SELECT renewed_from FROM certificates WHERE serial='${rserial2:-none}'")"
+
+# A request signed by our certificate that carries a challenge is a new
+# enrollment: Intune validates it, whatever signs it.
+if [ -x "$SCEPREQ" ]; then
+	challenge ch-signed "CN=dev-signed"
+	before_v=$(calls $VALIDATE)
+	out=$("$SCEPREQ" --url "$CA_URL/scep" --challenge ch-signed --subject "CN=dev-signed" \
+	    --keygen rsa:2048 --signer-cert "$WORK/renewer/cert.pem" \
+	    --signer-key "$WORK/renewer/key.pem" 2>&1)
+	check_eq "signed_request_with_challenge_is_validated_by_intune" \
+	    "status=SUCCESS $((before_v + 1))" "${out%% *} $(calls $VALIDATE)"
+	challenge ch-signed2 "CN=dev-signed2"
+	out=$("$SCEPREQ" --url "$CA_URL/scep" --challenge wrong-one --subject "CN=dev-signed2" \
+	    --keygen rsa:2048 --signer-cert "$WORK/renewer/cert.pem" \
+	    --signer-key "$WORK/renewer/key.pem" 2>&1)
+	check_eq "signed_request_with_a_bad_challenge_is_refused_by_intune" \
+	    "status=FAILURE failInfo=badRequest" "$(printf '%s\n' "$out" | grep -o 'status=FAILURE failInfo=[a-zA-Z]*')"
+fi
 
 # ---- throttling and token expiry -----------------------------------------
 before=$(calls $VALIDATE)

@@ -84,6 +84,7 @@ struct tu_cert {
 	int64_t		 not_after;	/* default: tomorrow */
 	const char	*challenge;	/* one-time challenge hash to consume */
 	const struct outbox_new *outbox; /* notification queued with it */
+	const char	*renewed_from;	/* serial of the renewed, or NULL */
 };
 
 /*
@@ -112,6 +113,7 @@ tu_cert_row(struct cert_row *r, const struct tu_cert *c, const char *txid)
 	r->der.len = 3;
 	r->profile = "default";
 	r->key_hash = "kh";
+	r->renewed_from = (char *)c->renewed_from;
 }
 
 /* Issues the certificate into st.  Returns store_issue()'s result. */
@@ -133,6 +135,7 @@ tu_cert_issue(struct store *st, const struct tu_cert *c, struct err *e)
 	in.csr_len = 3;
 	in.challenge_hash = c->challenge;
 	in.outbox = c->outbox;
+	in.renewal_of = c->renewed_from;
 	in.actor = "test";
 	in.now = 1000;
 	return store_issue(st, &in, e);
