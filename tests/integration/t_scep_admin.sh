@@ -62,9 +62,13 @@ check_eq "poll_for_unknown_transaction_gets_badcertid" "status=FAILURE failInfo=
 
 # ---- GetCert ---------------------------------------------------------------
 serial=$(openssl x509 -in "$WORK/approved.pem" -noout -serial | cut -d= -f2)
+holder=(--signer-cert "$WORK/approved.pem" --signer-key "$WORK/dev.key")
+out=$("$REQ" --url "$CA_URL/scep" --get-cert "$serial" "${holder[@]}" 2>&1 | last)
+check "getcert_returns_the_holders_certificate" grep -q "status=SUCCESS serial=$serial" <<<"$out"
 out=$("$REQ" --url "$CA_URL/scep" --get-cert "$serial" --keygen rsa:2048 2>&1 | last)
-check "getcert_returns_an_issued_certificate" grep -q "status=SUCCESS serial=$serial" <<<"$out"
-out=$("$REQ" --url "$CA_URL/scep" --get-cert 0123456789ABCDEF --keygen rsa:2048 2>&1 | last)
+check_eq "getcert_from_a_stranger_is_refused" "status=FAILURE failInfo=badRequest" \
+    "$(cut -d' ' -f1-2 <<<"$out")"
+out=$("$REQ" --url "$CA_URL/scep" --get-cert 0123456789ABCDEF "${holder[@]}" 2>&1 | last)
 check_eq "getcert_unknown_serial_gets_badcertid" "status=FAILURE failInfo=badCertId" \
     "$(cut -d' ' -f1-2 <<<"$out")"
 
