@@ -1,6 +1,9 @@
 # Sourced by the benchmark scripts (bench/*.sh): process control by PID,
 # free loopback ports, CPU accounting, key=value fields.
 
+# serve_user DIR: as root, scep-ca serves DIR as the user scep-ca.
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/serve_user.sh"
+
 # Stops one process by PID: TERM, then KILL after 5 s.
 stop_pid() {
 	local pid=$1 i

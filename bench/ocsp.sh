@@ -217,7 +217,9 @@ scep_run() {
 	local label=$1 presign=$2 port pid log=$WORK/$1.log
 	sed -i "s/^presign = .*/presign = $presign/" "$CA/scep-ca.conf"
 	port=$(free_port "$NETNS")
+	serve_user "$CA" || return 1
 	ip netns exec "$NETNS" "$SCEP_CA" serve --dir "$CA" --listen "127.0.0.1:$port" \
+	    "${SERVE_USER[@]}" \
 	    >"$log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")

@@ -88,7 +88,8 @@ timeout = 5
 sync_interval = $INTERVAL
 EOF
 PORT=$(free_port)
-"$SCEP_CA" serve --dir ca --listen "127.0.0.1:$PORT" >serve.log 2>&1 &
+serve_user ca || exit 1
+"$SCEP_CA" serve --dir ca --listen "127.0.0.1:$PORT" "${SERVE_USER[@]}" >serve.log 2>&1 &
 CA_PID=$!
 PIDS+=("$CA_PID")
 wait_tcp "$PORT" "$CA_PID" || { echo "  scep-ca did not start; skipped"; tail -3 serve.log; exit 1; }

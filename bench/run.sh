@@ -167,8 +167,9 @@ scepca_start() {
 		tail -3 "$WORK/scep-ca-init.log" | sed 's/^/    | /'
 		return 1; }
 	port=$(free_port)
+	serve_user "$dir" || return 1
 	"$SCEP_CA" serve --dir "$dir" --listen "127.0.0.1:$port" \
-	    >"$WORK/scep-ca-$1.log" 2>&1 &
+	    "${SERVE_USER[@]}" >"$WORK/scep-ca-$1.log" 2>&1 &
 	OUR_PID=$!
 	PIDS+=("$OUR_PID")
 	OUR_URL=http://127.0.0.1:$port/scep

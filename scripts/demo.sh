@@ -52,7 +52,10 @@ CHALLENGE=demo-challenge-$RANDOM$RANDOM
 run "$SCEP_CA" init --dir "$CA" --subject "CN=Demo Device CA,O=Example" \
     --challenge "$CHALLENGE" 2>/dev/null || die "init failed"
 PORT=$(free_port)
-"$SCEP_CA" serve --dir "$CA" --listen "127.0.0.1:$PORT" >"$DEMO/serve.log" 2>&1 &
+. "$TOP/scripts/serve_user.sh"	# as root, serve as the user scep-ca
+serve_user "$CA" || die "cannot hand $CA to the user scep-ca"
+"$SCEP_CA" serve --dir "$CA" --listen "127.0.0.1:$PORT" "${SERVE_USER[@]}" \
+    >"$DEMO/serve.log" 2>&1 &
 PIDS+=($!)
 wait_port "$PORT" || { cat "$DEMO/serve.log"; die "scep-ca did not start"; }
 URL=http://127.0.0.1:$PORT/scep
