@@ -53,18 +53,79 @@ csr_challenge(X509_REQ *csr, struct buf *out)
 	return i;
 }
 
+/* Zeroes the values of an attribute about to be freed. */
+static void
+attr_wipe(X509_ATTRIBUTE *a)
+{
+	ASN1_TYPE	*t;
+	int		 i;
+
+	for (i = 0; i < X509_ATTRIBUTE_count(a); i++) {
+		t = X509_ATTRIBUTE_get0_type(a, i);
+		/* Every type but these three holds an ASN1_STRING. */
+		if (t == NULL || t->type == V_ASN1_BOOLEAN ||
+		    t->type == V_ASN1_NULL || t->type == V_ASN1_OBJECT ||
+		    t->value.asn1_string == NULL)
+			continue;
+		OPENSSL_cleanse(t->value.asn1_string->data,
+		    (size_t)t->value.asn1_string->length);
+	}
+}
+
+/*
+ * The stripped copy is encoded from its fields, so the request's
+ * self-signature no longer covers it and will not verify.  That is
+ * accepted: policy_check_csr() verified the signature when the request
+ * arrived, and the stored copy is only read back to issue the approved
+ * request (handle_poll()), which verifies nothing again.
+ *
+ * csr may come from the parsing-only library context (scep_msg_int.h),
+ * which has no algorithms: it is only encoded here, which fetches none,
+ * and the copy is decoded in the default context.
+ */
 int
 csr_der_without_challenge(X509_REQ *csr, struct buf *out, struct err *e)
 {
-	unsigned char	*der = NULL;
-	int		 n, rc;
+	X509_REQ		*copy = NULL;
+	X509_ATTRIBUTE		*a;
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	int			 n, i, rc = -1;
 
-	/* TODO(pending bounds): remove the challengePassword. */
+	/* A copy of our own: the caller's request stays whole. */
 	if ((n = i2d_X509_REQ(csr, &der)) <= 0)
 		return err_set_ossl(e, ERR_INTERNAL, "cannot encode the CSR");
-	rc = buf_set(out, der, (size_t)n) == 0 ? 0 :
-	    err_set(e, ERR_NOMEM, "out of memory");
+	p = der;
+	copy = d2i_X509_REQ(NULL, &p, n);
+	OPENSSL_clear_free(der, (size_t)n);
+	der = NULL;
+	if (copy == NULL)
+		return err_set_ossl(e, ERR_INTERNAL, "cannot copy the CSR");
+	/* Every challengePassword, should a client send several. */
+	while ((i = X509_REQ_get_attr_by_NID(copy, NID_pkcs9_challengePassword,
+	    -1)) >= 0) {
+		if ((a = X509_REQ_delete_attr(copy, i)) == NULL) {
+			err_set_ossl(e, ERR_INTERNAL, "cannot remove the"
+			    " challenge password");
+			goto out;
+		}
+		attr_wipe(a);
+		X509_ATTRIBUTE_free(a);
+	}
+	/* Encode from the fields, not from the encoding kept by d2i. */
+	if (i2d_re_X509_REQ_tbs(copy, NULL) <= 0 ||
+	    (n = i2d_X509_REQ(copy, &der)) <= 0) {
+		err_set_ossl(e, ERR_INTERNAL, "cannot encode the CSR");
+		goto out;
+	}
+	if (buf_set(out, der, (size_t)n) == -1) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
 	OPENSSL_free(der);
+	X509_REQ_free(copy);
 	return rc;
 }
 

@@ -118,11 +118,14 @@ static const char *const statements[STMT__COUNT] = {
 	    " OR (?7 IS NOT NULL AND transactions.serial = ?7)",
 	[STMT_TXN_INSERT_PENDING] =
 	    "INSERT INTO transactions (id, profile, state, csr, key_hash,"
-	    " subject, renewal_of, signer_hash, created_at, updated_at)"
-	    " VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?8, ?7, ?7)",
+	    " subject, renewal_of, signer_hash, created_at, updated_at,"
+	    " expires_at) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?8, ?7, ?7,"
+	    " ?9)",
+	/* A request whose time is up can no longer be decided. */
 	[STMT_TXN_DECIDE] =
 	    "UPDATE transactions SET state = ?2, updated_at = ?3"
-	    " WHERE id = ?1 AND state = 'pending'",
+	    " WHERE id = ?1 AND state = 'pending'"
+	    " AND (expires_at IS NULL OR expires_at > ?3)",
 	[STMT_CHALLENGE_ADD] =
 	    "INSERT INTO challenges (hash, profile, created_at, expires_at)"
 	    " VALUES (?1, ?2, ?3, ?4)",
@@ -172,6 +175,24 @@ static const char *const statements[STMT__COUNT] = {
 	[STMT_STATUS_PAGE] =
 	    "SELECT serial, status, revoked_at, reason FROM certificates"
 	    " WHERE serial > ?1 AND not_after >= ?2 ORDER BY serial LIMIT ?3",
+	/*
+	 * Pending requests (store_txn_add_pending).  The literal
+	 * state = 'pending' lets SQLite use the partial indexes of schema 5;
+	 * the count per profile stops at the bound (?3), so that it costs no
+	 * more than the bound allows.
+	 */
+	[STMT_TXN_EXPIRE_AUDIT] =
+	    "INSERT INTO audit (at, actor, action, object, detail)"
+	    " SELECT ?1, 'scep', 'expired', id, subject FROM transactions"
+	    " WHERE state = 'pending' AND expires_at <= ?1",
+	[STMT_TXN_EXPIRE] =
+	    "DELETE FROM transactions WHERE state = 'pending'"
+	    " AND expires_at <= ?1",
+	[STMT_TXN_PENDING_COUNT] =
+	    "SELECT (SELECT count(*) FROM (SELECT 1 FROM transactions"
+	    " WHERE state = 'pending' AND profile = ?1 LIMIT ?3)),"
+	    " (SELECT count(*) FROM transactions WHERE state = 'pending'"
+	    " AND profile = ?1 AND key_hash = ?2)",
 	STORE_SYNC_STATEMENTS		/* store_sync.c, store_entra.c */
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",

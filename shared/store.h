@@ -234,17 +234,21 @@ int	store_txn_get(struct store *st, const char *txid, struct txn_row *out,
 /* Bounds on pending requests, so that the store cannot be filled from outside. */
 struct pending_limits {
 	int	max_per_profile;	/* pending in row->profile; 0: no bound */
-	int	max_per_key;		/* pending for row->key_hash; 0: no bound */
-	int64_t	ttl;			/* s; older pending ones expire; 0: never */
+	int	max_per_key;		/* pending for row->key_hash in
+					   row->profile; 0: no bound */
+	int64_t	ttl;			/* s this one may wait; 0: for ever */
 };
 
 /*
  * Records a new pending transaction (manual approval), consuming the
  * one-time challenge challenge_hash (may be NULL) in the same transaction.
- * With lim (may be NULL), pending requests older than lim->ttl are
- * dropped first and the bounds are enforced (ERR_BAD_REQUEST when full).
- * ERR_EXISTS if the transactionID is known, ERR_BAD_CHALLENGE if the
- * challenge cannot be consumed.
+ * First, in that transaction, the pending requests (of any profile) whose
+ * time is up are deleted, each with an audit row "expired".  With lim
+ * (may be NULL) the new request is refused with ERR_BAD_REQUEST when its
+ * profile or its key already has as many pending requests as allowed, and
+ * expires lim->ttl seconds from now.  A refusal changes nothing in the
+ * store.  ERR_EXISTS if the transactionID is known, ERR_BAD_CHALLENGE if
+ * the challenge cannot be consumed.
  */
 int	store_txn_add_pending(struct store *st, const struct txn_row *row,
 	    const char *challenge_hash, const struct pending_limits *lim,
@@ -252,7 +256,8 @@ int	store_txn_add_pending(struct store *st, const struct txn_row *row,
 
 /*
  * Moves a pending transaction to approved or denied (admin decision).
- * ERR_NOT_FOUND / ERR_BAD_REQUEST when it is not pending.
+ * ERR_NOT_FOUND / ERR_BAD_REQUEST when it is not pending, ERR_BAD_REQUEST
+ * when its time is up (the client must send a new request).
  */
 int	store_txn_decide(struct store *st, const char *txid, enum txn_state to,
 	    const char *actor, struct err *e);

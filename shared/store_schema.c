@@ -143,6 +143,21 @@ static const char *const migrations[] = {
 	 */
 	"CREATE INDEX certificates_renewed_from ON certificates(renewed_from)"
 	"  WHERE renewed_from IS NOT NULL;",
+	/*
+	 * 5: pending requests are bounded and expire (store_txn_add_pending).
+	 * expires_at is when a pending request is dropped unapproved (NULL:
+	 * never); requests pending before this step get the default
+	 * pending_ttl, 7 days from their arrival.  The partial indexes hold
+	 * only the pending rows: the counts per profile and per key and the
+	 * sweep of expired ones read them, not every transaction ever made.
+	 */
+	"ALTER TABLE transactions ADD COLUMN expires_at INTEGER;"
+	"UPDATE transactions SET expires_at = created_at + 604800"
+	"  WHERE state = 'pending';"
+	"CREATE INDEX transactions_pending ON transactions(profile, key_hash)"
+	"  WHERE state = 'pending';"
+	"CREATE INDEX transactions_pending_expiry ON transactions(expires_at)"
+	"  WHERE state = 'pending';",
 };
 
 const char *

@@ -194,6 +194,71 @@ store_txn_get(struct store *st, const char *txid, struct txn_row *r,
 	return rc;
 }
 
+/*
+ * Deletes the pending requests whose time is up, each with an audit row,
+ * inside the caller's transaction.  An expired request leaves no CSR
+ * behind; a poll for it then finds no transaction.
+ */
+static int
+pending_expire(struct store_conn *c, int64_t now, struct err *e)
+{
+	static const enum store_stmt_id	 ids[] = { STMT_TXN_EXPIRE_AUDIT,
+		STMT_TXN_EXPIRE };
+	sqlite3_stmt			*s;
+	size_t				 i;
+	int				 rc = 0;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && rc == 0; i++) {
+		if ((s = store_stmt(c, ids[i], e)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, now);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = store_sql_err(c, e, "dropping expired requests");
+		store_stmt_done(s);
+	}
+	return rc;
+}
+
+/*
+ * Refuses a request when its key or its profile already has as many
+ * pending requests as lim allows.  A client can make a new key for each
+ * request: the bound per profile is what keeps the store from filling,
+ * the one per key keeps a single client from taking all of it.
+ */
+static int
+pending_check(struct store_conn *c, const struct txn_row *r,
+    const struct pending_limits *lim, struct err *e)
+{
+	sqlite3_stmt	*s;
+	long long	 in_profile, for_key;
+	int		 rc = -1;
+
+	if ((s = store_stmt(c, STMT_TXN_PENDING_COUNT, e)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, r->profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->key_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, lim->max_per_profile > 0 ?
+	    lim->max_per_profile : -1);		/* -1: no LIMIT */
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		store_sql_err(c, e, "counting pending requests");
+		goto out;
+	}
+	in_profile = sqlite3_column_int64(s, 0);
+	for_key = sqlite3_column_int64(s, 1);
+	if (lim->max_per_key > 0 && for_key >= lim->max_per_key)
+		err_set(e, ERR_BAD_REQUEST, "this key already has %lld pending"
+		    " request%s (pending_max_per_key)", for_key,
+		    for_key == 1 ? "" : "s");
+	else if (lim->max_per_profile > 0 && in_profile >= lim->max_per_profile)
+		err_set(e, ERR_BAD_REQUEST, "profile %s has %lld pending requests"
+		    " (pending_max)", r->profile, in_profile);
+	else
+		rc = 0;
+out:
+	store_stmt_done(s);
+	return rc;
+}
+
 int
 store_txn_add_pending(struct store *st, const struct txn_row *r,
     const char *challenge_hash, const struct pending_limits *lim,
@@ -204,9 +269,16 @@ store_txn_add_pending(struct store *st, const struct txn_row *r,
 	int64_t			 now = store_now();
 	int			 ok = 0;
 
-	(void)lim;	/* TODO(pending bounds) */
 	if ((c = store_conn_get(st, e)) == NULL || store_begin(c, e) == -1)
 		return -1;
+	/*
+	 * Expired requests go first: they count against no bound.  A refusal
+	 * rolls their removal back too (a refusal changes nothing); the next
+	 * request accepted removes them.
+	 */
+	if (pending_expire(c, now, e) == -1 ||
+	    (lim != NULL && pending_check(c, r, lim, e) == -1))
+		goto out;
 	if (challenge_hash != NULL &&
 	    challenge_consume(c, challenge_hash, r->profile, now, e) == -1)
 		goto out;
@@ -220,6 +292,10 @@ store_txn_add_pending(struct store *st, const struct txn_row *r,
 	sqlite3_bind_text(s, 6, r->renewal_of, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, now);
 	sqlite3_bind_text(s, 8, r->signer_hash, -1, SQLITE_STATIC);
+	if (lim != NULL && lim->ttl > 0)
+		sqlite3_bind_int64(s, 9, now + lim->ttl);
+	else
+		sqlite3_bind_null(s, 9);	/* waits for ever */
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_sql_err(c, e, "recording a pending request");
 		goto out;
@@ -260,6 +336,11 @@ store_txn_decide(struct store *st, const char *txid, enum txn_state to,
 	sqlite3_bind_int64(s, 3, now);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		store_sql_err(c, e, "deciding a transaction");
+		goto out;
+	}
+	if (sqlite3_changes(c->db) != 1) {
+		err_set(e, ERR_BAD_REQUEST, "transaction %s expired unapproved"
+		    " (pending_ttl): the client must send a new request", txid);
 		goto out;
 	}
 	if (store_audit_in(c, now, actor, txn_state_name(to), txid,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The libFuzzer targets for every parser of network input (tests/fuzz):
-# built with clang, ASan and UBSan, each run over its seeds (the real-client
-# vectors for pkiMessages) and then FUZZ_SECONDS (default 10) of fuzzing.
-# A crash, a leak or a sanitizer report fails the target.
+# built with clang, ASan and UBSan, each run over its seeds (tests/fuzz/
+# seeds: real-client pkiMessages and ones validly signed by large and odd
+# keys, CSRs and public keys of unusual types) and then FUZZ_SECONDS
+# (default 10) of fuzzing.  A crash, a leak, a sanitizer report or a
+# differential target's disagreement with OpenSSL fails the target.
 . "$TOP/tests/integration/lib.sh"
 
 if ! command -v clang >/dev/null 2>&1; then
@@ -17,7 +19,10 @@ SECONDS_EACH=${FUZZ_SECONDS:-10}
 seeds() {
 	mkdir -p "$2"
 	case "$1" in
-	fuzz_scep_req) find "$VECTORS" -name '*.der' -exec cp {} "$2/" \; 2>/dev/null ;;
+	fuzz_scep_req) cp "$TOP"/tests/fuzz/seeds/scep/* "$TOP"/tests/fuzz/seeds/csr/* "$2/" ;;
+	fuzz_scep_verify) cp "$TOP"/tests/fuzz/seeds/scep/* "$2/" ;;
+	fuzz_csr) cp "$TOP"/tests/fuzz/seeds/csr/* "$2/" ;;
+	fuzz_pubkey) cp "$TOP"/tests/fuzz/seeds/pubkey/* "$2/" ;;
 	fuzz_ms_json) cp "$TOP"/tests/fuzz/seeds/ms_json/* "$2/" ;;
 	fuzz_text) cp "$TOP"/tests/fuzz/seeds/text/* "$2/" ;;
 	fuzz_ocsp_req|fuzz_ocsp_fast) cp "$TOP"/tests/fuzz/seeds/ocsp/* "$2/" ;;
@@ -29,6 +34,10 @@ for t in "$FUZZ"/fuzz_*; do
 	name=$(basename "$t")
 	corpus=$WORK/corpus-$name
 	seeds "$name" "$corpus"
+	if [ -z "$(ls -A "$corpus")" ]; then
+		not_ok "${name}_has_seeds" "no seeds for $name in tests/fuzz/seeds"
+		continue
+	fi
 	if (cd "$WORK" && "$t" -max_total_time="$SECONDS_EACH" -max_len=16384 \
 	    -rss_limit_mb=2048 "$corpus" >"$WORK/$name.log" 2>&1); then
 		ok "${name}_finds_nothing_in_${SECONDS_EACH}s"
