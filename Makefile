@@ -7,6 +7,7 @@
 #   make demo             install runtime dependencies, build, show it working
 #   make bench            run the benchmarks against their peers
 #   make fuzz             build the libFuzzer targets (clang)
+#   make fuzz-long        run each for 10 million executions (not in CI)
 #   make install          install the daemon, the module and the unit file
 
 CC	?= cc
@@ -195,6 +196,12 @@ bench:
 fuzz:
 	@scripts/deps.sh fuzz
 	@tests/fuzz/build.sh $(BUILD)/fuzz
+
+# Every fuzz target for 10 million executions (FUZZ_RUNS); not in CI.
+.PHONY: fuzz-long
+fuzz-long:
+	@scripts/deps.sh fuzz
+	@tests/fuzz/long.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(FR_LIBDIR) \

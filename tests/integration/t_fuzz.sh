@@ -15,27 +15,14 @@ FUZZ=$BUILD/fuzz
 check "fuzz_targets_build" "$TOP/tests/fuzz/build.sh" "$FUZZ"
 SECONDS_EACH=${FUZZ_SECONDS:-10}
 
-# seeds TARGET DIR: fills DIR with the target's seed inputs.
-seeds() {
-	mkdir -p "$2"
-	case "$1" in
-	fuzz_scep_req) cp "$TOP"/tests/fuzz/seeds/scep/* "$TOP"/tests/fuzz/seeds/csr/* "$2/" ;;
-	fuzz_scep_verify) cp "$TOP"/tests/fuzz/seeds/scep/* "$2/" ;;
-	fuzz_csr) cp "$TOP"/tests/fuzz/seeds/csr/* "$2/" ;;
-	fuzz_pubkey) cp "$TOP"/tests/fuzz/seeds/pubkey/* "$2/" ;;
-	fuzz_ms_json) cp "$TOP"/tests/fuzz/seeds/ms_json/* "$2/" ;;
-	fuzz_text) cp "$TOP"/tests/fuzz/seeds/text/* "$2/" ;;
-	fuzz_ocsp_req|fuzz_ocsp_fast) cp "$TOP"/tests/fuzz/seeds/ocsp/* "$2/" ;;
-	esac
-}
+. "$TOP/tests/fuzz/seeds.sh"
 
 for t in "$FUZZ"/fuzz_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	corpus=$WORK/corpus-$name
-	seeds "$name" "$corpus"
-	if [ -z "$(ls -A "$corpus")" ]; then
-		not_ok "${name}_has_seeds" "no seeds for $name in tests/fuzz/seeds"
+	if ! fuzz_seeds "$name" "$corpus"; then
+		not_ok "${name}_has_seeds" "no seeds for $name in tests/fuzz/seeds.sh"
 		continue
 	fi
 	if (cd "$WORK" && "$t" -max_total_time="$SECONDS_EACH" -max_len=16384 \
