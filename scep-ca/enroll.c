@@ -43,17 +43,6 @@ struct enroll {
 /* Tries a serial collision this many times (it never happens). */
 #define ISSUE_ATTEMPTS	4
 
-/* Text for logs: control characters of a client string replaced. */
-static void
-log_safe(const char *in, char *out, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
-		out[i] = (in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
-	out[i] = '\0';
-}
-
 static time_t
 asn1_time_to_unix(const ASN1_TIME *t)
 {
@@ -89,7 +78,8 @@ row_from_cert(X509 *x, const struct enroll *en, struct cert_row *r)
 	int			 n;
 
 	memset(r, 0, sizeof(*r));
-	identity_from_cert_map(x, &en->p->idmap, &id);
+	if (identity_from_cert_map(x, &en->p->idmap, &id) == -1)
+		return -1;	/* policy_check_csr() refused such CSRs */
 	if (en->parent != NULL)
 		identity_from_row(&en->parent_row, &id);
 	if (pki_serial_text(X509_get0_serialNumber(x), r->serial) == -1 ||
@@ -630,9 +620,10 @@ static void
 log_outcome(const struct enroll *en, const struct scep_rep *rep,
     const struct err *why)
 {
-	char	txid[80], serial[SERIAL_HEX_MAX] = "", *subj = NULL;
+	/* The log module escapes what a client may have put in a string. */
+	const char	*txid = en->req.txid;
+	char		 serial[SERIAL_HEX_MAX] = "", *subj = NULL;
 
-	log_safe(en->req.txid, txid, sizeof(txid));
 	if (rep->status == SCEP_STATUS_FAILURE) {
 		log_warn("scep", "profile=%s %s txid=%s refused: %s (failInfo %s)",
 		    en->p->name, scep_msg_type_name(en->req.type), txid, why->msg,

@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "identity.h"
 #include "issue.h"
 #include "log.h"
 #include "pki.h"
@@ -152,7 +153,8 @@ policy_check_csr(const struct profile_conf *p, X509_REQ *req, EVP_PKEY *key,
 		goto out;
 	exts = X509_REQ_get_extensions(req);
 	ERR_clear_error();
-	if (check_no_sid(exts, e) == -1)
+	/* "alice@x\0.evil" would be stored and matched as "alice@x". */
+	if (check_no_sid(exts, e) == -1 || identity_req_check(req, e) == -1)
 		goto out;
 	rc = 0;
 out:

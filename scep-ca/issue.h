@@ -22,8 +22,9 @@
 
 /*
  * Checks the CSR (whose public key is key): self-signature, signature digest (MD5 only with
- * allow_legacy), key type and size, no SID extension or SID SAN URI.
- * Returns 0, or -1 with ERR_POLICY / ERR_BAD_ALG / ERR_BAD_SIGNATURE.
+ * allow_legacy), key type and size, no SID extension or SID SAN URI, no
+ * subject or SAN value holding a NUL byte.  Returns 0, or -1 with
+ * ERR_POLICY / ERR_BAD_ALG / ERR_BAD_SIGNATURE / ERR_BAD_REQUEST.
  */
 int	policy_check_csr(const struct profile_conf *p, X509_REQ *req,
 	    EVP_PKEY *key, struct err *e);
