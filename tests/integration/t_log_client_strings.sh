@@ -35,4 +35,5 @@ check_eq "no_log_line_holds_a_raw_carriage_return_or_escape" 0 \
 check_eq "every_log_line_starts_with_a_timestamp" "" \
     "$(grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (error|warn|info|debug) ' \
     "$CA/serve.log")"
-check "the_txid_is_logged_on_its_own_line" grep -q 'txid=t1' "$CA/serve.log"
+check "the_txid_is_logged_escaped_on_its_line" grep -qF 'txid=t1\n2030-01-01T' \
+    "$CA/serve.log"
