@@ -112,6 +112,8 @@ mkdir -p "$PKI"
     --san-uri "IntuneDeviceId://$DEV" >"$WORK/enroll.log" 2>&1 || fail "enrollment failed"
 SERIAL=$(openssl x509 -in "$PKI/dev.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 ISSUER=$(openssl x509 -in "$PKI/dev.pem" -noout -issuer -nameopt compat | sed 's/^issuer=//')
+# The authorityKeyIdentifier as FreeRADIUS publishes it ("AB:CD:...").
+AKI=$(openssl x509 -in "$PKI/dev.pem" -noout -ext authorityKeyIdentifier | sed -n '2s/^ *//p')
 SAN="URI:IntuneDeviceId://$DEV"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/srv-ca.key" \
     -out "$PKI/srv-ca.pem" -days 2 -subj "/CN=Bench RADIUS CA" \
@@ -145,6 +147,7 @@ bench_site() {
 		update request {
 			&TLS-Client-Cert-Serial := "$SERIAL"
 			&TLS-Client-Cert-Issuer := "$ISSUER"
+			&TLS-Client-Cert-X509v3-Authority-Key-Identifier := "$AKI"
 			&TLS-Client-Cert-X509v3-Subject-Alternative-Name := "$SAN"
 		}
 		$3
@@ -248,7 +251,7 @@ echo "  added by the module: $add_wall us wall, $add_cpu us server CPU per reque
 if [ -x "$BUILD/bench/radius_decide" ]; then
 	for t in 1 "$(nproc)"; do
 		out=$("$BUILD/bench/radius_decide" --store "$CA/store.db" --serial "$SERIAL" \
-		    --issuer "$ISSUER" --san "$SAN" --tenant "$TENANT" --client-id "$CLIENT" \
+		    --issuer "$ISSUER" --aki "$AKI" --san "$SAN" --tenant "$TENANT" --client-id "$CLIENT" \
 		    --secret-file "$WORK/entra.secret" --login-base "$B" --graph-base "$B" \
 		    --requests 200000 --threads "$t" 2>&1)
 		echo "  in process (bench/radius_decide, warm cache): $out"

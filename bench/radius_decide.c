@@ -5,8 +5,8 @@
  * (tests/fake-entra in the benchmark), then T threads calling
  * entra_match_engine_decide() for one certificate on a warm cache.
  *
- *   radius_decide --store DB --serial HEX --issuer "/CN=..." [--san TEXT]
- *       [--tenant T --client-id C --secret-file F --login-base URL
+ *   radius_decide --store DB --serial HEX --issuer "/CN=..." --aki HEX:..
+ *       [--san TEXT] [--tenant T --client-id C --secret-file F --login-base URL
  *        --graph-base URL] [--requests N] [--threads T] [--check-user]
  *
  * Prints one line:
@@ -26,7 +26,7 @@
 #include "log.h"
 
 struct opts {
-	const char	*store, *serial, *issuer, *san;
+	const char	*store, *serial, *issuer, *aki, *san;
 	const char	*tenant, *client_id, *secret_file, *login_base, *graph_base;
 	long		 requests;
 	int		 threads, check_user;
@@ -45,7 +45,7 @@ static void
 usage(void)
 {
 	fputs("usage: radius_decide --store DB --serial HEX --issuer NAME "
-	    "[--san TEXT]\n"
+	    "--aki KEYID [--san TEXT]\n"
 	    "    [--tenant T --client-id C --secret-file F --login-base URL "
 	    "--graph-base URL]\n"
 	    "    [--requests N] [--threads T] [--check-user]\n", stderr);
@@ -59,6 +59,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "serial", required_argument, NULL, 'n' },
 		{ "issuer", required_argument, NULL, 'i' },
 		{ "san", required_argument, NULL, 'a' },
+		{ "aki", required_argument, NULL, 'k' },
 		{ "tenant", required_argument, NULL, 't' },
 		{ "client-id", required_argument, NULL, 'c' },
 		{ "secret-file", required_argument, NULL, 'f' },
@@ -80,6 +81,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'n': o->serial = optarg; break;
 		case 'i': o->issuer = optarg; break;
 		case 'a': o->san = optarg; break;
+		case 'k': o->aki = optarg; break;
 		case 't': o->tenant = optarg; break;
 		case 'c': o->client_id = optarg; break;
 		case 'f': o->secret_file = optarg; break;
@@ -127,11 +129,16 @@ static void *
 worker_run(void *arg)
 {
 	struct worker			*w = arg;
-	struct entra_match_cert		 cert = { w->o->serial, w->o->issuer,
-					    w->o->san };
+	struct entra_match_cert		 cert;
 	struct entra_match_verdict	 v;
 	int64_t				 t0 = http_now_ms();
 	long				 i;
+
+	memset(&cert, 0, sizeof(cert));
+	cert.serial = w->o->serial;
+	cert.issuer = w->o->issuer;
+	cert.aki = w->o->aki;
+	cert.san = w->o->san;
 
 	for (i = 0; i < w->n; i++)
 		if (entra_match_engine_decide(w->eng, &cert, &v) != w->want)
@@ -182,8 +189,10 @@ main(int argc, char **argv)
 	}
 
 	/* The first decision warms the cache (a live lookup on a miss). */
+	memset(&cert, 0, sizeof(cert));
 	cert.serial = o.serial;
 	cert.issuer = o.issuer;
+	cert.aki = o.aki;
 	cert.san = o.san;
 	entra_match_engine_decide(eng, &cert, &v);
 	for (i = 0; i < o.threads; i++) {

@@ -1,9 +1,10 @@
 /*
  * rlm_entra_match.c - FreeRADIUS 3.2 module: during EAP-TLS, in the
  * check-eap-tls virtual server, looks the client certificate up in the
- * SCEP CA's store (TLS-Client-Cert-Serial + issuer) and checks the Entra
- * ID status of its device and user, so that a deleted or disabled device
- * is refused at its next login.
+ * SCEP CA's store (TLS-Client-Cert-Serial), checks that it is the stored
+ * certificate (issuer, authority key id, subject, notAfter as FreeRADIUS
+ * prints them) and checks the Entra ID status of its device and user, so
+ * that a deleted or disabled device is refused at its next login.
  *
  * Shaped like the server's own modules (rlm_rest, rlm_cache): a static
  * CONF_PARSER table, the instance struct rlm_entra_match_t, validation in
@@ -125,6 +126,10 @@ typedef struct rlm_entra_match_t {
 	entra_match_cloud_t	cloud;
 	DICT_ATTR const		*da_serial;	//!< TLS-Client-Cert-Serial
 	DICT_ATTR const		*da_issuer;	//!< TLS-Client-Cert-Issuer
+	DICT_ATTR const		*da_aki;	//!< ...-X509v3-Authority-Key-Identifier
+	DICT_ATTR const		*da_subject;	//!< TLS-Client-Cert-Subject
+	DICT_ATTR const		*da_expiration;	//!< TLS-Client-Cert-Expiration
+	DICT_ATTR const		*da_san_part[3]; //!< ...-Subject-Alt-Name-Email, -Dns, -Upn
 	DICT_ATTR const		*da_san;	//!< ...-X509v3-Subject-Alternative-Name, or NULL
 	DICT_ATTR const		*da_result;	//!< Entra-Match-Result
 	rlm_entra_match_handle_t *handle;	//!< The engine; NULL after mod_detach.
@@ -293,18 +298,32 @@ static int timing_options_check(rlm_entra_match_t *inst, CONF_SECTION *conf)
 
 /*
  * Resolves the attributes the module reads and writes.  The TLS ones are
- * the server's own; TLS-Client-Cert-X509v3-Subject-Alternative-Name,
- * Entra-Match-Result and its values come from raddb-examples/dictionary.
+ * the server's own (dictionary.freeradius.internal);
+ * TLS-Client-Cert-X509v3-Subject-Alternative-Name, Entra-Match-Result and
+ * its values come from raddb-examples/dictionary.
  */
 static int attributes_resolve(rlm_entra_match_t *inst, CONF_SECTION *conf)
 {
+	static char const *san_parts[3] = {
+		"TLS-Client-Cert-Subject-Alt-Name-Email",
+		"TLS-Client-Cert-Subject-Alt-Name-Dns",
+		"TLS-Client-Cert-Subject-Alt-Name-Upn",
+	};
 	int r;
+	size_t i;
 
 	inst->da_serial = dict_attrbyname("TLS-Client-Cert-Serial");
 	inst->da_issuer = dict_attrbyname("TLS-Client-Cert-Issuer");
-	if (!inst->da_serial || !inst->da_issuer) {
-		cf_log_err_cs(conf, "TLS-Client-Cert-Serial/Issuer are not in the dictionary: "
-			      "is this server built with TLS?");
+	inst->da_aki = dict_attrbyname("TLS-Client-Cert-X509v3-Authority-Key-Identifier");
+	inst->da_subject = dict_attrbyname("TLS-Client-Cert-Subject");
+	inst->da_expiration = dict_attrbyname("TLS-Client-Cert-Expiration");
+	for (i = 0; i < 3; i++) inst->da_san_part[i] = dict_attrbyname(san_parts[i]);
+	if (!inst->da_serial || !inst->da_issuer || !inst->da_aki || !inst->da_subject ||
+	    !inst->da_expiration || !inst->da_san_part[0] || !inst->da_san_part[1] ||
+	    !inst->da_san_part[2]) {
+		cf_log_err_cs(conf, "TLS-Client-Cert-Serial, -Issuer, -Subject, -Expiration, "
+			      "-Subject-Alt-Name-* or -X509v3-Authority-Key-Identifier are not in "
+			      "the dictionary: is this server built with TLS?");
 		return -1;
 	}
 
@@ -452,6 +471,22 @@ static int mod_detach(void *instance)
 	return 0;
 }
 
+/*
+ * The text of a certificate attribute of the request, or NULL when absent.
+ * Sets *unreadable when it holds a NUL byte (FreeRADIUS turns "\\000" in
+ * the certificate's text into one), which C strings would cut short.
+ */
+static char const *cert_attr(REQUEST *request, DICT_ATTR const *da, int *unreadable)
+{
+	VALUE_PAIR *vp;
+
+	if (!da) return NULL;
+	vp = fr_pair_find_by_da(request->packet->vps, da, TAG_ANY);
+	if (!vp) return NULL;
+	if (strlen(vp->vp_strvalue) != vp->vp_length) *unreadable = 1;
+	return vp->vp_strvalue;
+}
+
 /* Sets control:Entra-Match-Result. */
 static void result_set(rlm_entra_match_t const *inst, REQUEST *request, enum entra_match_result r)
 {
@@ -475,11 +510,13 @@ static void result_set(rlm_entra_match_t const *inst, REQUEST *request, enum ent
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_entra_match_t const		*inst = instance;
-	VALUE_PAIR			*serial, *issuer, *san = NULL;
+	VALUE_PAIR			*serial;
 	struct entra_match_cert		cert;
 	struct entra_match_verdict	v;
 	enum entra_match_result		r;
 	char const			*name;
+	char				serial_log[128], issuer_log[512];
+	size_t				i;
 
 	serial = fr_pair_find_by_da(request->packet->vps, inst->da_serial, TAG_ANY);
 	if (!serial) {
@@ -488,14 +525,31 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_NOOP;
 	}
 	if (!inst->handle || !inst->handle->engine) return RLM_MODULE_FAIL;
-	issuer = fr_pair_find_by_da(request->packet->vps, inst->da_issuer, TAG_ANY);
-	if (inst->da_san) san = fr_pair_find_by_da(request->packet->vps, inst->da_san, TAG_ANY);
 
-	cert.serial = serial->vp_strvalue;
-	cert.issuer = issuer ? issuer->vp_strvalue : NULL;
-	cert.san = san ? san->vp_strvalue : NULL;
+	memset(&cert, 0, sizeof(cert));
+	cert.serial = cert_attr(request, inst->da_serial, &cert.unreadable);
+	cert.issuer = cert_attr(request, inst->da_issuer, &cert.unreadable);
+	cert.aki = cert_attr(request, inst->da_aki, &cert.unreadable);
+	cert.subject = cert_attr(request, inst->da_subject, &cert.unreadable);
+	cert.expiration = cert_attr(request, inst->da_expiration, &cert.unreadable);
+	cert.san = cert_attr(request, inst->da_san, &cert.unreadable);
+	/*
+	 * The server publishes each SAN entry and the whole SAN text from the
+	 * same extension: entries without the text mean the text could not be
+	 * made (a value ending in a backslash, say), and could have hidden a
+	 * device.
+	 */
+	for (i = 0; inst->da_san && !cert.san && i < 3; i++) {
+		if (fr_pair_find_by_da(request->packet->vps, inst->da_san_part[i], TAG_ANY)) {
+			cert.unreadable = 1;
+		}
+	}
+
+	/* Client strings, escaped: a certificate must not forge log lines. */
+	log_escape(serial_log, sizeof(serial_log), cert.serial);
+	log_escape(issuer_log, sizeof(issuer_log), cert.issuer ? cert.issuer : "");
 	RDEBUG2("Client certificate TLS-Client-Cert-Serial = %s, TLS-Client-Cert-Issuer = \"%s\"",
-		cert.serial, cert.issuer ? cert.issuer : "");
+		serial_log, issuer_log);
 
 	r = entra_match_engine_decide(inst->handle->engine, &cert, &v);
 	name = entra_match_result_name(r);
@@ -516,7 +570,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 
 	/* A refusal: why goes into the reply and, always, into the log. */
 	pair_make_reply("Reply-Message", v.reason, T_OP_SET);
-	RINFO("Refused (%s) certificate serial %s: %s: %s", name, cert.serial, v.reason, v.detail);
+	RINFO("Refused (%s) certificate serial %s: %s: %s", name, serial_log, v.reason, v.detail);
 	return r == EM_ERROR ? RLM_MODULE_FAIL : RLM_MODULE_REJECT;
 }
 

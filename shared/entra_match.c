@@ -1,230 +1,17 @@
 /*
- * entra_match.c - the EAP-TLS decision (entra_match.h): store, identity,
- * Entra status, fail policy.  Pure logic over the store and the status
- * cache, so it is tested without FreeRADIUS.
+ * entra_match.c - the EAP-TLS decision (entra_match.h): store, same
+ * certificate, renewal ancestors, identity, Entra status, fail policy.
+ * Pure logic over the store and the status cache, so it is tested
+ * without FreeRADIUS.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "entra_match.h"
 #include "identity.h"
-
-#define DN_PARTS_MAX	32	/* RDN attributes in one name */
-#define DN_CANON_MAX	2048	/* canonical text of one name */
-#define DN_VALUE_MAX	512	/* one unescaped value */
-
-/* ---- names --------------------------------------------------------------- */
-
-/* A name as canonical "type=value" pieces, most significant first. */
-struct dn_canon {
-	char	buf[DN_CANON_MAX];
-	size_t	len;
-	size_t	off[DN_PARTS_MAX];
-	int	n;
-};
-
-/* One attribute's spans in the name's text. */
-struct dn_span {
-	const char	*type, *value;
-	size_t		 tlen, vlen;
-};
-
-static int
-dn_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/*
- * Unescapes a value: one-line form "\xHH"; RFC 2253 "\HH" and "\c".
- * Returns the length, or -1 when it does not fit.
- */
-static int
-dn_unescape(const char *s, size_t n, int rfc2253, char *out)
-{
-	size_t	i, o = 0, skip;
-	int	hi, lo;
-
-	for (i = 0; i < n; i++) {
-		if (o + 1 >= DN_VALUE_MAX)
-			return -1;
-		skip = rfc2253 ? 1 : 2;		/* "\HH" or "\xHH" */
-		if (s[i] == '\\' && i + skip + 1 < n &&
-		    (rfc2253 || s[i + 1] == 'x') &&
-		    (hi = dn_hex((unsigned char)s[i + skip])) >= 0 &&
-		    (lo = dn_hex((unsigned char)s[i + skip + 1])) >= 0) {
-			out[o++] = (char)(hi << 4 | lo);
-			i += skip + 1;
-		} else if (s[i] == '\\' && rfc2253 && i + 1 < n) {
-			out[o++] = s[++i];
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* Appends c to d's buffer.  Returns 0, or -1 when full. */
-static int
-dn_put(struct dn_canon *d, char c)
-{
-	if (d->len + 1 >= sizeof(d->buf))
-		return -1;
-	d->buf[d->len++] = c;
-	return 0;
-}
-
-/*
- * Adds one attribute in canonical form: the type lower-cased, '=', the
- * value lower-cased (ASCII) with white space trimmed and runs folded into
- * one space.  Returns 0, or -1 when it does not fit.
- */
-static int
-dn_add(struct dn_canon *d, const struct dn_span *sp, int rfc2253)
-{
-	char	value[DN_VALUE_MAX];
-	int	vlen, i, space = 0;
-	size_t	t;
-
-	if (d->n == DN_PARTS_MAX ||
-	    (vlen = dn_unescape(sp->value, sp->vlen, rfc2253, value)) < 0)
-		return -1;
-	d->off[d->n++] = d->len;
-	for (t = 0; t < sp->tlen; t++)
-		if (!isspace((unsigned char)sp->type[t]) &&
-		    dn_put(d, (char)tolower((unsigned char)sp->type[t])) == -1)
-			return -1;
-	if (dn_put(d, '=') == -1)
-		return -1;
-	for (i = 0; i < vlen; i++) {
-		if (isspace((unsigned char)value[i])) {
-			space = 1;
-			continue;
-		}
-		if (space && d->buf[d->len - 1] != '=' && dn_put(d, ' ') == -1)
-			return -1;
-		space = 0;
-		if (dn_put(d, (char)tolower((unsigned char)value[i])) == -1)
-			return -1;
-	}
-	return dn_put(d, '\0');
-}
-
-/* Whether s[0..n) reads as an attribute type: a name or a dotted OID. */
-static int
-dn_type_ok(const char *s, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-')
-			return 0;
-	return n > 0;
-}
-
-/*
- * Splits the one-line form "/C=US/O=a/b/CN=x" into spans.  The form does
- * not escape '/', so a piece that is not "type=value" continues the value
- * before it ("O=a/b").
- */
-static int
-dn_split_oneline(const char *s, struct dn_span *sp, int max)
-{
-	const char	*p = s + 1, *end, *eq;
-	int		 n = 0;
-
-	while (*p != '\0') {
-		end = strchr(p, '/');
-		if (end == NULL)
-			end = p + strlen(p);
-		eq = memchr(p, '=', (size_t)(end - p));
-		if (eq != NULL && dn_type_ok(p, (size_t)(eq - p))) {
-			if (n == max)
-				return -1;
-			sp[n].type = p;
-			sp[n].tlen = (size_t)(eq - p);
-			sp[n].value = eq + 1;
-			sp[n].vlen = (size_t)(end - eq - 1);
-			n++;
-		} else if (n > 0) {
-			sp[n - 1].vlen = (size_t)(end - sp[n - 1].value);
-		} else {
-			return -1;
-		}
-		p = *end == '/' ? end + 1 : end;
-	}
-	return n;
-}
-
-/* Splits RFC 2253 "CN=x,O=a\,b+OU=c" at unescaped ',', ';' and '+'. */
-static int
-dn_split_rfc2253(const char *s, struct dn_span *sp, int max)
-{
-	const char	*p = s, *eq;
-	int		 n = 0;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (n == max)
-			return -1;
-		sp[n].type = p;
-		for (eq = p; *eq != '\0' && *eq != '='; eq++)
-			;
-		if (*eq != '=' || !dn_type_ok(p, (size_t)(eq - p)))
-			return -1;
-		sp[n].tlen = (size_t)(eq - p);
-		sp[n].value = p = eq + 1;
-		for (; *p != '\0' && *p != ',' && *p != ';' && *p != '+'; p++)
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-		sp[n].vlen = (size_t)(p - sp[n].value);
-		n++;
-		if (*p != '\0')
-			p++;
-	}
-	return n;
-}
-
-/* Reads a name in either form into d, most significant attribute first. */
-static int
-dn_canon(const char *s, struct dn_canon *d)
-{
-	struct dn_span	sp[DN_PARTS_MAX];
-	int		n, i, rfc2253 = s[0] != '/';
-
-	memset(d, 0, sizeof(*d));
-	n = rfc2253 ? dn_split_rfc2253(s, sp, DN_PARTS_MAX) :
-	    dn_split_oneline(s, sp, DN_PARTS_MAX);
-	if (n <= 0)
-		return -1;
-	/* RFC 2253 writes the most significant attribute last. */
-	for (i = 0; i < n; i++)
-		if (dn_add(d, &sp[rfc2253 ? n - 1 - i : i], rfc2253) == -1)
-			return -1;
-	return 0;
-}
-
-int
-entra_match_name_equal(const char *a, const char *b)
-{
-	struct dn_canon	ca, cb;
-	int		i;
-
-	if (a == NULL || b == NULL || dn_canon(a, &ca) == -1 ||
-	    dn_canon(b, &cb) == -1 || ca.n != cb.n)
-		return 0;
-	for (i = 0; i < ca.n; i++)
-		if (strcmp(ca.buf + ca.off[i], cb.buf + cb.off[i]) != 0)
-			return 0;
-	return 1;
-}
+#include "log.h"
 
 /* ---- verdicts ------------------------------------------------------------ */
 
@@ -239,11 +26,15 @@ entra_match_result_name(enum entra_match_result r)
 	return "?";
 }
 
-/* Appends to the verdict's log detail. */
+/*
+ * Appends to the verdict's log detail, escaped (log_escape()): notes
+ * carry client strings, which must not forge log lines.
+ */
 static void __attribute__((format(printf, 2, 3)))
 verdict_note(struct entra_match_verdict *v, const char *fmt, ...)
 {
 	size_t	n = strlen(v->detail);
+	char	note[sizeof(v->detail)];
 	va_list	ap;
 
 	if (n + 2 >= sizeof(v->detail))
@@ -254,8 +45,9 @@ verdict_note(struct entra_match_verdict *v, const char *fmt, ...)
 		v->detail[n] = '\0';
 	}
 	va_start(ap, fmt);
-	vsnprintf(v->detail + n, sizeof(v->detail) - n, fmt, ap);
+	vsnprintf(note, sizeof(note), fmt, ap);
 	va_end(ap);
+	log_escape(v->detail + n, sizeof(v->detail) - n, note);
 }
 
 /* Sets the result with its Reply-Message.  Returns the result. */
@@ -384,7 +176,13 @@ em_unknown(const struct entra_match_ctx *ctx,
 	if (!ctx->policy.unknown_pass)
 		return verdict_set(v, EM_UNKNOWN_CERT,
 		    "Certificate not issued by this CA");
-	identity_from_san_text(cert->san != NULL ? cert->san : "", &ci);
+	if (identity_from_san_text(cert->san != NULL ? cert->san : "",
+	    &ci) == -1) {
+		verdict_note(v, "unknown = pass, but the SAN text names a device "
+		    "or user twice, or unreadably: \"%.120s\"", cert->san);
+		return verdict_set(v, EM_UNKNOWN_CERT,
+		    "Certificate identity ambiguous");
+	}
 	id.entra_device_id = NULL;
 	id.intune_device_id = ci.intune_device_id;
 	id.upn = ci.upn;
@@ -401,6 +199,66 @@ em_unknown(const struct entra_match_ctx *ctx,
 		return v->result;
 	return verdict_set(v, EM_PASS, "Certificate not issued by this CA: "
 	    "left to policy");
+}
+
+/*
+ * Follows renewed_from up from row: a certificate renewed (directly or
+ * not) from one revoked for keyCompromise holds a key, or comes from a
+ * holder, that is no longer trusted.  At most EM_RENEWAL_DEPTH rows; a
+ * loop or a longer chain is a store the module cannot vouch for.  Rows
+ * no longer in the store end the walk.  Returns EM_ACCEPT when no
+ * ancestor is revoked for keyCompromise, else the verdict's result.
+ */
+static enum entra_match_result
+em_ancestors(const struct entra_match_ctx *ctx, const struct cert_row *row,
+    struct entra_match_verdict *v)
+{
+	char		seen[EM_RENEWAL_DEPTH + 1][SERIAL_HEX_MAX];
+	char		next[SERIAL_HEX_MAX];
+	struct cert_row	parent;
+	struct err	e;
+	int		depth, nseen = 1, i, compromised;
+
+	snprintf(seen[0], sizeof(seen[0]), "%s", row->serial);
+	snprintf(next, sizeof(next), "%s", row->renewed_from != NULL ?
+	    row->renewed_from : "");
+	for (depth = 1; next[0] != '\0'; depth++) {
+		if (depth > EM_RENEWAL_DEPTH) {
+			verdict_note(v, "renewal chain longer than %d "
+			    "certificates", EM_RENEWAL_DEPTH);
+			return verdict_set(v, EM_ERROR,
+			    "Certificate store inconsistent");
+		}
+		for (i = 0; i < nseen; i++)
+			if (strcasecmp(seen[i], next) == 0) {
+				verdict_note(v, "renewal chain loops at %s", next);
+				return verdict_set(v, EM_ERROR,
+				    "Certificate store inconsistent");
+			}
+		memset(&parent, 0, sizeof(parent));
+		err_clear(&e);
+		if (store_cert_get(ctx->store, next, &parent, &e) == -1) {
+			if (e.code == ERR_NOT_FOUND)
+				return EM_ACCEPT;	/* purged: the walk ends */
+			verdict_note(v, "%s", e.msg);
+			return verdict_set(v, EM_ERROR,
+			    "Certificate store unavailable");
+		}
+		compromised = parent.status == CERT_REVOKED &&
+		    parent.reason == REASON_KEY_COMPROMISE;
+		snprintf(seen[nseen++], sizeof(seen[0]), "%s", next);
+		snprintf(next, sizeof(next), "%s", parent.renewed_from != NULL ?
+		    parent.renewed_from : "");
+		cert_row_clear(&parent);
+		if (compromised) {
+			verdict_note(v, "renewed from %s (%d renewal%s back), "
+			    "revoked for keyCompromise", seen[nseen - 1], depth,
+			    depth == 1 ? "" : "s");
+			return verdict_set(v, EM_REVOKED, "Certificate renewed "
+			    "from a certificate revoked for keyCompromise");
+		}
+	}
+	return EM_ACCEPT;
 }
 
 /* A certificate the store knows: its status, then its identity. */
@@ -424,6 +282,8 @@ em_known(const struct entra_match_ctx *ctx, const struct cert_row *row,
 		verdict_note(v, "notAfter %lld is past", (long long)row->not_after);
 		return verdict_set(v, EM_EXPIRED, "Certificate expired");
 	}
+	if (em_ancestors(ctx, row, v) != EM_ACCEPT)
+		return v->result;
 	id.entra_device_id = row->entra_device_id;
 	id.intune_device_id = row->intune_device_id;
 	id.upn = row->upn;
@@ -435,18 +295,63 @@ em_known(const struct entra_match_ctx *ctx, const struct cert_row *row,
 	    "Certificate and device in good standing");
 }
 
+/*
+ * Compares one published attribute with the stored certificate's text.
+ * Returns 1 when equal; else notes which differs and returns 0.
+ */
+static int
+em_same(const char *what, const char *published, const char *stored,
+    struct entra_match_verdict *v)
+{
+	if (published != NULL && strcmp(published, stored) == 0)
+		return 1;
+	verdict_note(v, "serial in the store, but %s \"%.100s\" is not the "
+	    "stored certificate's \"%.100s\"", what,
+	    published != NULL ? published : "(none)", stored);
+	return 0;
+}
+
+/*
+ * Whether the client's certificate is the stored one (entra_match.h,
+ * "Same certificate"): issuer and authorityKeyIdentifier always, subject
+ * and notAfter when FreeRADIUS gave them.
+ */
+static int
+em_same_cert(const struct entra_match_cert_text *t,
+    const struct entra_match_cert *cert, struct entra_match_verdict *v)
+{
+	if (t->aki[0] == '\0') {
+		verdict_note(v, "serial in the store, but the stored certificate "
+		    "has no authorityKeyIdentifier to bind it to this CA");
+		return 0;
+	}
+	return em_same("issuer", cert->issuer, t->issuer, v) &&
+	    em_same("authority key id", cert->aki, t->aki, v) &&
+	    (cert->subject == NULL ||
+	    em_same("subject", cert->subject, t->subject, v)) &&
+	    (cert->expiration == NULL ||
+	    em_same("notAfter", cert->expiration, t->expiration, v));
+}
+
 enum entra_match_result
 entra_match_decide(const struct entra_match_ctx *ctx,
     const struct entra_match_cert *cert, int64_t now, int64_t deadline_ms,
     struct entra_match_verdict *v)
 {
-	struct cert_row		row;
-	struct err		e;
-	enum entra_match_result	r;
+	struct entra_match_cert_text	t;
+	struct cert_row			row;
+	struct err			e;
+	enum entra_match_result		r;
 
 	memset(v, 0, sizeof(*v));
 	memset(&row, 0, sizeof(row));
 	err_clear(&e);
+	if (cert->unreadable) {
+		verdict_note(v, "a certificate attribute holds a NUL byte, or "
+		    "the SAN text is missing while SAN entries are published");
+		return verdict_set(v, EM_UNKNOWN_CERT,
+		    "Certificate attributes unreadable");
+	}
 	if (cert->serial == NULL || store_cert_get(ctx->store, cert->serial,
 	    &row, &e) == -1) {
 		if (cert->serial != NULL && e.code != ERR_NOT_FOUND &&
@@ -458,10 +363,12 @@ entra_match_decide(const struct entra_match_ctx *ctx,
 		verdict_note(v, "serial not in the store");
 		return em_unknown(ctx, cert, deadline_ms, v);
 	}
-	if (!entra_match_name_equal(row.issuer, cert->issuer)) {
-		verdict_note(v, "serial in the store but issued by \"%.100s\", "
-		    "not \"%.100s\"", row.issuer != NULL ? row.issuer : "",
-		    cert->issuer != NULL ? cert->issuer : "");
+	if (entra_match_cert_text(ctx->texts, &row, &t, &e) == -1) {
+		verdict_note(v, "%s (serial %s)", e.msg, row.serial);
+		cert_row_clear(&row);
+		return verdict_set(v, EM_ERROR, "Certificate store unavailable");
+	}
+	if (!em_same_cert(&t, cert, v)) {
 		cert_row_clear(&row);
 		return em_unknown(ctx, cert, deadline_ms, v);
 	}

@@ -1,14 +1,18 @@
 /*
  * entra_match.h - the EAP-TLS decision of rlm_entra_match, without
- * FreeRADIUS: a client certificate (serial, issuer, SAN text) against the
- * CA's store and the Entra status cache.
+ * FreeRADIUS: a client certificate (the TLS-Client-Cert-* attributes)
+ * against the CA's store and the Entra status cache.
  *
  * In this order:
- *   1. the certificate is known to the store by serial, and its issuer is
- *      the store row's (serials are random 128-bit numbers, so the serial
- *      is the key and the issuer a guard); unknown: refused, or with
- *      unknown = pass left to the rest of the policy (see below);
- *   2. not revoked, not on hold, not expired (the store's notAfter);
+ *   1. the certificate is known to the store by serial, and is the one
+ *      the store holds: the attributes FreeRADIUS published for it equal,
+ *      byte for byte, what FreeRADIUS publishes for the stored DER (see
+ *      "Same certificate" below); unknown: refused, or with unknown =
+ *      pass left to the rest of the policy (see below);
+ *   2. not revoked, not on hold, not expired (the store's notAfter), and
+ *      not renewed (renewed_from, followed up to EM_RENEWAL_DEPTH rows)
+ *      from a certificate revoked for keyCompromise: such a child is
+ *      refused even before scep-ca revokes it in turn;
  *   3. identity: the store row's Entra deviceId, Intune device id and UPN
  *      (recorded at issuance); for an unknown certificate the SAN text;
  *   4. Entra ID: the device (Entra deviceId; an IntuneDeviceId value is
@@ -17,20 +21,44 @@
  *   5. when Graph cannot answer: fail = closed refuses; fail = open uses the
  *      last known state if it is at most fail_open_max_age old.
  *
+ * Same certificate.  FreeRADIUS 3.2 gives a module no DER and no
+ * canonical name of the client certificate, only text: the issuer in
+ * OpenSSL's one-line form ("/C=US/O=x/CN=y"), which two different names
+ * can share (a value holding "/CN=", or ending in a backslash; one
+ * multi-valued RDN against several; another string type; a name cut at
+ * FreeRADIUS's 1024 bytes).  So the issuer text is not read back into a
+ * name at all: the stored DER is printed the way FreeRADIUS prints it
+ * (entra_match_cert_text()) and the texts must be equal.  What binds the
+ * certificate to our CA is the authorityKeyIdentifier: it must be
+ * present and equal to the stored certificate's (ours always carry one),
+ * and OpenSSL's chain verification only accepts an issuing CA whose
+ * subjectKeyIdentifier equals it (X509_check_akid), which for our CA is
+ * the SHA-1 of its public key, not a name.  Subject and notAfter are
+ * compared too when FreeRADIUS gives them.  A CA in the server's ca_file
+ * that deliberately copies our CA's name and key identifier cannot be
+ * told from ours by any attribute FreeRADIUS publishes: trust only CAs
+ * that would not.
+ *
  * Unknown certificates with unknown = pass: when their SAN names a device
  * (IntuneDeviceId://) or, with check_user, a user, Entra ID is still
  * checked and a disabled or deleted one is refused: such a certificate
  * comes from a CA the server trusts, and a device Entra ID disabled must
- * not get in through another CA either.  Otherwise the result is "pass"
- * and the rest of the policy decides.
+ * not get in through another CA either.  SAN text that names a field
+ * twice, or unreadably (identity_from_san_text()), is refused: a DNS name
+ * "x, URI:IntuneDeviceId://<other>" must not hide the certificate's own
+ * device.  Otherwise the result is "pass" and the rest of the policy
+ * decides.
  *
  * A certificate whose store row names no device (no IntuneDeviceId in its
  * SAN at issuance) is accepted on the store's word alone; check_user
  * without a UPN checks no user.  Without a cache (no Entra application
  * configured) only steps 1-2 run.
  *
+ * Client strings reach the verdict's detail escaped (log_escape()), so a
+ * certificate cannot forge log lines.
+ *
  * Thread-safety: entra_match_decide() may run in any number of threads
- * at once over one context (the store and the cache are thread-safe).
+ * at once over one context (the store, the caches are thread-safe).
  */
 #ifndef BUNDLE_ENTRA_MATCH_H
 #define BUNDLE_ENTRA_MATCH_H
@@ -77,18 +105,37 @@ struct entra_match_policy {
 	int64_t	fail_open_max_age_ms;
 };
 
+/* Renewals followed back from a certificate (renewed_from). */
+#define EM_RENEWAL_DEPTH	16
+
+struct entra_match_text_cache;
+
 /* What a decision runs over; all borrowed. */
 struct entra_match_ctx {
 	struct store		*store;		/* opened read-only */
 	struct status_cache	*cache;		/* NULL: no Entra check */
+	struct entra_match_text_cache *texts;	/* NULL: decode every time */
 	struct entra_match_policy policy;
 };
 
-/* The client certificate, as FreeRADIUS gives it. */
+/*
+ * The client certificate, as FreeRADIUS gives it (the TLS-Client-Cert-*
+ * attributes; NULL: absent).
+ */
 struct entra_match_cert {
-	const char	*serial;	/* hex, any case, colons allowed */
-	const char	*issuer;	/* "/C=../CN=.." or RFC 2253; NULL: absent */
-	const char	*san;		/* SAN as text, or NULL */
+	const char	*serial;	/* -Serial: hex, any case, colons allowed */
+	const char	*issuer;	/* -Issuer: "/C=../CN=.." */
+	const char	*san;		/* -X509v3-Subject-Alternative-Name */
+	const char	*aki;		/* -X509v3-Authority-Key-Identifier */
+	const char	*subject;	/* -Subject; NULL: not compared */
+	const char	*expiration;	/* -Expiration; NULL: not compared */
+	/*
+	 * Set by the caller when an attribute held a NUL byte (FreeRADIUS
+	 * turns "\000" in a certificate's text into one) or the SAN text
+	 * is missing while SAN entries were published: the certificate's
+	 * text cannot be read whole, and it is refused.
+	 */
+	int		 unreadable;
 };
 
 /* The decision and what it was based on, for the reply and the log. */
@@ -157,15 +204,38 @@ struct status_cache	*entra_match_engine_cache(struct entra_match_engine *eng);
 /* "accept", "revoked"... as in the dictionary; "?" when out of range. */
 const char	*entra_match_result_name(enum entra_match_result r);
 
+/* ---- the stored certificate's texts (entra_match_cert.c) -------------- */
+
+/* FreeRADIUS's buffers for these texts (cbtls_verify). */
+#define ENTRA_MATCH_TEXT_MAX	1024
+
+/* What FreeRADIUS 3.2 publishes for a certificate, from its DER. */
+struct entra_match_cert_text {
+	char	issuer[ENTRA_MATCH_TEXT_MAX];	/* TLS-Client-Cert-Issuer */
+	char	subject[ENTRA_MATCH_TEXT_MAX];	/* -Subject */
+	char	aki[ENTRA_MATCH_TEXT_MAX];	/* -X509v3-Authority-Key-Identifier */
+	char	expiration[64];			/* -Expiration */
+};
+
 /*
- * Whether two distinguished names in text are the same name.  Each may be
- * in OpenSSL's one-line form ("/C=US/O=x/CN=y", what FreeRADIUS puts in
- * TLS-Client-Cert-Issuer; bytes escaped as \xHH) or RFC 2253 ("CN=y,O=x,
- * C=US", what the store holds; backslash escapes).  Attribute types compare
- * case-insensitively, values case-insensitively (ASCII) with white space
- * folded, as X509_NAME_cmp()'s canonical form does.  Returns 1 or 0 (also
- * for names it cannot read).
+ * A cache of entra_match_cert_text() results by SHA-256 thumbprint, with
+ * slots entries (rounded up to a power of two; one certificate a slot).
+ * NULL with e set when out of memory.  Thread-safe.
  */
-int		 entra_match_name_equal(const char *a, const char *b);
+struct entra_match_text_cache *entra_match_text_cache_new(size_t slots,
+			    struct err *e);
+
+/* Frees the cache.  Accepts NULL. */
+void		 entra_match_text_cache_free(struct entra_match_text_cache *c);
+
+/*
+ * Fills t with the texts FreeRADIUS publishes for the certificate in
+ * row->der (OpenSSL's printers, then FreeRADIUS's unquoting), from c
+ * when it has them (c may be NULL).  "" for an absent AKI.  Returns 0,
+ * or -1 with ERR_STORE when the DER cannot be read or printed.
+ */
+int		 entra_match_cert_text(struct entra_match_text_cache *c,
+			    const struct cert_row *row,
+			    struct entra_match_cert_text *t, struct err *e);
 
 #endif

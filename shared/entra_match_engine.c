@@ -1,7 +1,8 @@
 /*
  * entra_match_engine.c - what one rlm_entra_match instance holds: the
- * store (read-only), the HTTP, token and Graph clients, the status cache
- * and its delta thread, assembled from a validated entra_conf.
+ * store (read-only), the stored certificates' texts, the HTTP, token and
+ * Graph clients, the status cache and its delta thread, assembled from a
+ * validated entra_conf.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,17 @@
 #include "graph.h"
 #include "http.h"
 
+/*
+ * Stored certificates whose texts are kept (about 300 bytes each): a
+ * certificate decoded again costs about 100 us, once per login of a
+ * device whose slot another device took since.
+ */
+#define ENGINE_TEXT_SLOTS	16384
+
 /* Ownership: everything here is owned; freed in reverse order of making. */
 struct entra_match_engine {
 	struct store			*store;
+	struct entra_match_text_cache	*texts;
 	struct entra_conf		*conf;
 	struct http_client		*http;
 	struct entra_token_client	*tokens;
@@ -34,6 +43,7 @@ entra_match_engine_free(struct entra_match_engine *eng)
 	entra_token_client_free(eng->tokens);
 	http_client_free(eng->http);
 	entra_conf_free(eng->conf);
+	entra_match_text_cache_free(eng->texts);
 	store_close(eng->store);
 	free(eng);
 }
@@ -85,12 +95,15 @@ entra_match_engine_new(const struct entra_match_engine_opts *o,
 		err_set(e, ERR_USAGE, "entra_match: bad timeout or interval");
 		goto fail;
 	}
-	if ((eng->store = store_open(o->store_path, STORE_RDONLY, e)) == NULL)
+	if ((eng->store = store_open(o->store_path, STORE_RDONLY, e)) == NULL ||
+	    (eng->texts = entra_match_text_cache_new(ENGINE_TEXT_SLOTS,
+	    e)) == NULL)
 		goto fail;
 	if (eng->conf != NULL && engine_cloud_new(eng, o, e) == -1)
 		goto fail;
 	eng->ctx.store = eng->store;
 	eng->ctx.cache = eng->cache;
+	eng->ctx.texts = eng->texts;
 	eng->ctx.policy = o->policy;
 	return eng;
 fail:

@@ -7,7 +7,9 @@
 #   accepted while the certificate and its device are good; a device
 #   disabled in Entra is refused within 2 s and accepted again once
 #   re-enabled; deleted, user disabled or deleted (check_user), revoked,
-#   expired, another CA (per unknown), strict mode; Graph failing (500,
+#   expired, another CA (per unknown), another CA whose issuer text is
+#   ours and a certificate of it with the serial of one of ours, strict
+#   mode; Graph failing (500,
 #   dropped connections), throttled (429) or slow with fail = closed and
 #   fail = open, no login waiting much longer than timeout.
 . "$(dirname "$0")/lib.sh"
@@ -147,13 +149,14 @@ mkca() {
 	    -addext "basicConstraints=critical,CA:TRUE" \
 	    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 }
+# mkcert NAME CA SUBJECT EXTENSIONS [SERIAL]: SERIAL (hex) or a random one.
 mkcert() {
-	local name=$1 ca=$2 subj=$3 ext=$4
+	local name=$1 ca=$2 subj=$3 ext=$4 serial=${5:-$(openssl rand -hex 16 | sed 's/^./4/')}
 	printf '[v3]\nbasicConstraints=critical,CA:FALSE\n%s\n' "$ext" >"$PKI/$name.ext"
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2>/dev/null &&
 	openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.pem" -CAkey "$PKI/$ca.key" \
-	    -set_serial "0x$(openssl rand -hex 16 | sed 's/^./4/')" -days 1 \
+	    -set_serial "0x$serial" -days 1 \
 	    -extfile "$PKI/$name.ext" -extensions v3 -out "$PKI/$name.pem" 2>/dev/null
 }
 client_ext() {
@@ -169,9 +172,17 @@ mkcert stranger-off other-ca "/CN=stranger-off" "$(client_ext "$DEV3")" &&
 mkcert stranger-anon other-ca "/CN=stranger-anon" "keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth" ||
 	{ not_ok "radius_test_pki_made"; exit 1; }
-# The server trusts both device CAs, so that certificates of the other one
-# reach the module (whose `unknown` setting then decides).
-cat "$CA/ca.crt" "$PKI/other-ca.pem" >"$PKI/client-cas.pem"
+# A CA named as ours plus one RDN too long for the 1024 bytes FreeRADIUS
+# prints a name into (X509_NAME_oneline() drops it whole): its
+# certificates' TLS-Client-Cert-Issuer is exactly ours.  One of them
+# carries the serial of dev1, which the store knows and Entra has enabled.
+ours=$(openssl x509 -in "$CA/ca.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+mkca twin-ca "$ours/description=$(printf '%01100d' 0)" &&
+mkcert twin twin-ca "/CN=dev1" "$(client_ext "$DEV1")" "$(serial_of dev1)" ||
+	{ not_ok "radius_test_pki_made" "twin CA"; exit 1; }
+# The server trusts all three device CAs, so that certificates of the
+# others reach the module (whose `unknown` setting then decides).
+cat "$CA/ca.crt" "$PKI/other-ca.pem" "$PKI/twin-ca.pem" >"$PKI/client-cas.pem"
 
 # login NAME accept|reject: one EAP-TLS login with $PKI/NAME.
 login() { eaptls_login "$PKI/$1.pem" "$PKI/$1.key" "$PKI/server-ca.pem" "$2"; }
@@ -312,6 +323,20 @@ expect expired reject expired "Certificate expired" "certificate_expired_in_the_
 
 expect stranger reject unknown-cert "Certificate not issued by this CA" \
     "certificate_of_another_ca_is_refused_with_unknown_reject"
+# The store knows the serial and the issuer text is ours, but the
+# certificate names another CA's key.
+seen=$(wc -l <"$FR_LOG")
+expect twin reject unknown-cert "Certificate not issued by this CA" \
+    "certificate_of_another_ca_sharing_our_issuer_text_is_not_ours"
+twin_seen=$(tail -n +"$((seen + 1))" "$FR_LOG" |
+    grep -F "TLS-Client-Cert-Serial = $(serial_of dev1 | tr 'A-F' 'a-f'), TLS-Client-Cert-Issuer = \"$ours\"" |
+    head -n 1)
+if [ -n "$twin_seen" ]; then
+	ok "server_published_our_serial_and_issuer_text_for_the_twin_certificate"
+else
+	not_ok "server_published_our_serial_and_issuer_text_for_the_twin_certificate" \
+	    "$(tail -n +"$((seen + 1))" "$FR_LOG" | grep -n 'entra_match: Client' | cut -c1-200 | indent)"
+fi
 fr_stop
 
 # ---- users, unknown = pass, strict ------------------------------------------------
