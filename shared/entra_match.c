@@ -164,7 +164,7 @@ em_check_entra(const struct entra_match_ctx *ctx, const struct em_identity *id,
 
 /* ---- the decision -------------------------------------------------------- */
 
-/* A certificate the store does not know (or whose issuer differs). */
+/* A certificate the store does not know (or not the stored one). */
 static enum entra_match_result
 em_unknown(const struct entra_match_ctx *ctx,
     const struct entra_match_cert *cert, int64_t deadline_ms,

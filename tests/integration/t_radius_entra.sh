@@ -177,6 +177,12 @@ extendedKeyUsage=clientAuth" ||
 # certificates' TLS-Client-Cert-Issuer is exactly ours.  One of them
 # carries the serial of dev1, which the store knows and Entra has enabled.
 ours=$(openssl x509 -in "$CA/ca.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+# A DNS name "a\000b": the server turns the escape into a NUL byte in the
+# SAN text, which C strings would cut before the disabled device's URI.
+mkcert stranger-nul other-ca "/CN=stranger-nul" "keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+"'subjectAltName=DNS:a\\000b,URI:IntuneDeviceId://'"$DEV3" ||
+	{ not_ok "radius_test_pki_made" "NUL SAN"; exit 1; }
 mkca twin-ca "$ours/description=$(printf '%01100d' 0)" &&
 mkcert twin twin-ca "/CN=dev1" "$(client_ext "$DEV1")" "$(serial_of dev1)" ||
 	{ not_ok "radius_test_pki_made" "twin CA"; exit 1; }
@@ -358,6 +364,8 @@ expect stranger accept pass "" "certificate_of_another_ca_passes_with_unknown_pa
 expect stranger-anon accept pass "" "certificate_of_another_ca_without_identity_passes"
 expect stranger-off reject device-disabled "Device disabled in Entra ID" \
     "certificate_of_another_ca_naming_a_disabled_device_is_refused"
+expect stranger-nul reject unknown-cert "Certificate attributes unreadable" \
+    "certificate_whose_san_text_holds_a_nul_byte_is_refused"
 
 # strict: the very next login sees the change, without waiting for delta.
 expect dev1 accept accept "" "strict_login_is_accepted"
