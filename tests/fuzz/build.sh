@@ -17,8 +17,13 @@ objs=""
 for src in "$TOP"/shared/*.c "$TOP"/scep-ca/*.c; do
 	case "$src" in */main.c) continue ;; esac
 	obj="$OUT/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
-	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
-		$CC $CFLAGS -c -o "$obj" "$src"
+	# Rebuilt when the source or a header it includes changed (-MMD
+	# writes the list): a stale object with an old struct layout would
+	# crash the targets.
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ ! -f "${obj%.o}.d" ] ||
+	    [ -n "$(find $(sed -e 's/^[^:]*://' -e 's/\\$//' "${obj%.o}.d") \
+	    -newer "$obj" 2>/dev/null | head -n 1)" ]; then
+		$CC $CFLAGS -MMD -MP -c -o "$obj" "$src"
 	fi
 	objs="$objs $obj"
 done
