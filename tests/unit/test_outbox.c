@@ -21,23 +21,6 @@
 #include "store.h"
 #include "test_util.h"
 
-static int
-setup(void **state)
-{
-	struct tu_store	*f = calloc(1, sizeof(*f));
-
-	tu_store_open(f, "test_outbox");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_store_close(*state);
-	free(*state);
-	return 0;
-}
 
 static int64_t
 add(struct store *st, const char *kind, const char *ref, int64_t now)
@@ -435,7 +418,8 @@ quiet(void *arg, enum log_level level, const char *line)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_store_setup, \
+	    tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 		T(outbox_migration_is_schema_2_or_later),
 		T(outbox_entry_is_due_at_once_and_reads_back),

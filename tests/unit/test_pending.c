@@ -25,23 +25,6 @@
 
 #define SECRET	"s3cret-challenge-value"
 
-static int
-setup(void **state)
-{
-	struct tu_store	*f = calloc(1, sizeof(*f));
-
-	tu_store_open(f, "test_pending");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_store_close(*state);
-	free(*state);
-	return 0;
-}
 
 /* Runs sql on the store file with the sqlite3 library; asserts it works. */
 static void
@@ -523,7 +506,8 @@ stored_csr_copy_of_a_csr_without_challenge_is_the_same(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, \
+	    tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 		T(pending_requests_are_bounded_per_profile),
 		T(pending_requests_are_bounded_per_key),

@@ -15,23 +15,6 @@
 #include "store.h"
 #include "test_util.h"
 
-static int
-setup(void **state)
-{
-	struct tu_store	*f = calloc(1, sizeof(*f));
-
-	tu_store_open(f, "test_store");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_store_close(*state);
-	free(*state);
-	return 0;
-}
 
 static int
 issue(struct store *st, const char *serial, const char *txid,
@@ -297,7 +280,8 @@ crl_reasons_parse_by_name_and_number(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, \
+	    tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 		T(store_creates_schema_and_reopens),
 		T(store_refuses_a_file_that_is_not_a_store),

@@ -24,23 +24,6 @@
 #include "store.h"
 #include "test_util.h"
 
-static int
-setup(void **state)
-{
-	struct tu_store	*f = calloc(1, sizeof(*f));
-
-	tu_store_open(f, "test_store_mark");
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_store_close(*state);
-	free(*state);
-	return 0;
-}
 
 static int
 issue(struct store *st, const char *serial)
@@ -472,7 +455,8 @@ closing_the_store_still_removes_the_wal(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, \
+	    tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 		T(mark_is_nonzero_and_unchanged_by_reads),
 		T(mark_changes_with_each_commit_through_the_store),

@@ -23,27 +23,20 @@
 #define C2	"0A000000000000000000000000000003"
 #define G	"0A000000000000000000000000000004"
 
+/* A store holding P, its child C1 and its grandchild G. */
 static int
 setup(void **state)
 {
-	struct tu_store	*f = calloc(1, sizeof(*f));
+	struct tu_store	*f;
 	struct err	 e = {0};
 	struct tu_cert	 p = { .serial = P }, c = { .serial = C1,
 	    .renewed_from = P }, g = { .serial = G, .renewed_from = C1 };
 
-	tu_store_open(f, "test_store_renewal");
+	tu_store_setup(state);
+	f = *state;
 	assert_int_equal(tu_cert_issue(f->st, &p, &e), 0);
 	assert_int_equal(tu_cert_issue(f->st, &c, &e), 0);
 	assert_int_equal(tu_cert_issue(f->st, &g, &e), 0);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tu_store_close(*state);
-	free(*state);
 	return 0;
 }
 
@@ -188,7 +181,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_store_teardown)
 		T(renewal_of_a_renewed_certificate_is_refused),
 		T(renewal_of_a_held_certificate_is_refused),
 		T(key_compromise_reaches_every_descendant),

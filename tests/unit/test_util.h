@@ -76,6 +76,27 @@ tu_store_close(struct tu_store *t)
 	tu_dir_remove(t->dir);
 }
 
+/* cmocka setup: a new store in its own directory, as *state. */
+static inline int
+tu_store_setup(void **state)
+{
+	struct tu_store	*f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	tu_store_open(f, "unit_store");
+	*state = f;
+	return 0;
+}
+
+/* cmocka teardown of tu_store_setup(). */
+static inline int
+tu_store_teardown(void **state)
+{
+	tu_store_close(*state);
+	free(*state);
+	return 0;
+}
+
 /* A test certificate; NULL or 0 fields take defaults. */
 struct tu_cert {
 	const char	*serial;	/* canonical hex */
