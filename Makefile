@@ -56,14 +56,17 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread -fPIC $(WARN) $(CFLAGS) \
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(HARD_LDFLAGS) $(LDFLAGS)
 LIBS	 = $(PKG_LIBS) -lm
 
-# ---- shared/: libbundle ---------------------------------------------------
-SHARED_SRC  := $(wildcard shared/*.c)
+# ---- shared/: libbundle, one folder per role -------------------------------
+# Include lines name the folder ("store/store.h"): shared/ is the include
+# root of everything, scep-ca/ of the daemon, rlm_entra_match/ of the module
+# and its engine.  Nothing in shared/ can include from the other two.
+SHARED_SRC  := $(wildcard shared/*/*.c)
 OBJ	    := $(BUILD)/obj
 SHARED_OBJ  := $(SHARED_SRC:%.c=$(OBJ)/%.o)
 LIBBUNDLE   := $(BUILD)/libbundle.a
 
 # ---- scep-ca/: everything but main.c also goes into a library for tests --
-SCEPCA_SRC  := $(filter-out scep-ca/main.c,$(wildcard scep-ca/*.c))
+SCEPCA_SRC  := $(filter-out scep-ca/main.c,$(wildcard scep-ca/*.c scep-ca/*/*.c))
 SCEPCA_OBJ  := $(SCEPCA_SRC:%.c=$(OBJ)/%.o)
 LIBSCEPCA   := $(BUILD)/libscepca.a
 SCEPCA_BIN  := $(BUILD)/scep-ca
@@ -92,12 +95,18 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 # what the server itself was built with (struct layouts must match).
 # The .so exports only rlm_entra_match: libbundle's symbols stay inside it.
 FR_INC      := $(BUILD)/freeradius-include
-MOD_SRC     := $(wildcard rlm_entra_match/*.c)
+MOD_SRC     := $(wildcard rlm_entra_match/rlm_entra_match.c)
+# The module's decision engine (entra_match*.c) is plain C without
+# FreeRADIUS, next to its glue as rlm_rest keeps rest.c: the unit tests and
+# the benchmarks link it too.
+ENGINE_SRC  := $(filter-out $(MOD_SRC),$(wildcard rlm_entra_match/*.c))
+ENGINE_OBJ  := $(ENGINE_SRC:%.c=$(OBJ)/%.o)
+LIBENGINE   := $(BUILD)/libentramatch.a
 MOD_SO      := $(BUILD)/rlm_entra_match.so
 MOD_CFLAGS  = -std=gnu99 -D_GNU_SOURCE -D_REENTRANT -D_POSIX_PTHREAD_SEMANTICS \
 	   -DNDEBUG -fno-strict-aliasing -fPIC -pthread $(CFLAGS) \
 	   $(HARD_CFLAGS) $(SANFLAGS) \
-	   $(WARN) -I$(FR_INC) -Ishared $(PKG_CFLAGS) \
+	   $(WARN) -I$(FR_INC) -Ishared -Irlm_entra_match $(PKG_CFLAGS) \
 	   -include freeradius/autoconf.h -include freeradius/build.h \
 	   -include freeradius/features.h -include freeradius/radpaths.h
 MOD_LDFLAGS = -shared -Wl,-z,defs -Wl,--as-needed -Wl,--exclude-libs,ALL
@@ -138,6 +147,13 @@ $(LIBSCEPCA): $(SCEPCA_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(LIBENGINE): $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(OBJ)/scep-ca/%.o: EXTRA_CFLAGS = -Iscep-ca
+$(OBJ)/rlm_entra_match/%.o: EXTRA_CFLAGS = -Irlm_entra_match
+
 $(SCEPCA_BIN): $(OBJ)/scep-ca/main.o $(LIBSCEPCA) $(LIBBUNDLE)
 	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
@@ -148,13 +164,14 @@ $(BUILD)/tools/%: $(OBJ)/tests/tools/%.o $(TOOL_LIB_OBJ) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
-$(OBJ)/bench/%.o: EXTRA_CFLAGS = -Iscep-ca -Itests/tools
+$(OBJ)/bench/%.o: EXTRA_CFLAGS = -Iscep-ca -Irlm_entra_match -Itests/tools
 
-$(BUILD)/bench/%: $(OBJ)/bench/%.o $(TOOL_LIB_OBJ) $(LIBSCEPCA) $(LIBBUNDLE)
+$(BUILD)/bench/%: $(OBJ)/bench/%.o $(TOOL_LIB_OBJ) $(LIBSCEPCA) $(LIBENGINE) \
+    $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS)
 
-$(BUILD)/unit/%: $(OBJ)/tests/unit/%.o $(LIBSCEPCA) $(LIBBUNDLE)
+$(BUILD)/unit/%: $(OBJ)/tests/unit/%.o $(LIBSCEPCA) $(LIBENGINE) $(LIBBUNDLE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $(PIE) -o $@ $^ $(LIBS) -lcmocka
 
@@ -165,16 +182,16 @@ $(FR_INC)/.stamp: scripts/freeradius-headers.sh $(wildcard /usr/include/freeradi
 	scripts/freeradius-headers.sh $(FR_INC)
 	@touch $@
 
-$(OBJ)/rlm_entra_match/%.o: rlm_entra_match/%.c $(FR_INC)/.stamp \
-    $(BUILD)/.flags
+$(OBJ)/rlm_entra_match/rlm_entra_match.o: rlm_entra_match/rlm_entra_match.c \
+    $(FR_INC)/.stamp $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(MOD_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(MOD_SO): $(MOD_SRC:%.c=$(OBJ)/%.o) $(LIBBUNDLE)
+$(MOD_SO): $(MOD_SRC:%.c=$(OBJ)/%.o) $(LIBENGINE) $(LIBBUNDLE)
 	$(CC) $(MOD_LDFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(MOD_LIBS)
 
-# Unit tests and fuzz targets also test scep-ca's internals.
-$(OBJ)/tests/unit/%.o: EXTRA_CFLAGS = -Iscep-ca
+# Unit tests and fuzz targets also test scep-ca's and the engine's internals.
+$(OBJ)/tests/unit/%.o: EXTRA_CFLAGS = -Iscep-ca -Irlm_entra_match
 
 unit: $(UNIT_BIN)
 

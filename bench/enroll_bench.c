@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "encode.h"
 #include "../tests/tools/scephttp_lib.h"
 #include "../tests/tools/scepmsg_lib.h"
+#include "base/encode.h"
 
 #define MAX_THREADS	256
 #define MAX_ERRORS	5	/* distinct failure reasons kept for stderr */

@@ -16,12 +16,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "ca.h"
-#include "log.h"
+#include "base/log.h"
+#include "ca/ca.h"
 #include "config.h"
-#include "enroll.h"
-#include "scep_msg.h"
-#include "store.h"
+#include "enroll/enroll.h"
+#include "scep/msg.h"
+#include "store/store.h"
 /* After scep-ca's headers: the tools' SCEP_STATUS_* macros equal its enum. */
 #include "scepmsg_lib.h"
 

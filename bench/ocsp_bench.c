@@ -34,8 +34,8 @@
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
-#include "buf.h"
-#include "encode.h"
+#include "base/buf.h"
+#include "base/encode.h"
 
 #define MAX_CONNS	1024
 #define INBUF		65536

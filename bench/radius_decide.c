@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "entra_conf.h"
+#include "base/log.h"
 #include "entra_match.h"
-#include "http.h"
-#include "log.h"
+#include "msft/conf.h"
+#include "msft/http.h"
 
 struct opts {
 	const char	*store, *serial, *issuer, *aki, *san;

@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 
 struct list {
 	char	(*serial)[SERIAL_HEX_MAX];

@@ -13,8 +13,8 @@
  * (store, Graph clients, status cache, delta thread), which is not talloc
  * memory, is released by a talloc destructor.
  *
- * This file is glue: the decision is shared/entra_match.c, the cache and
- * its delta thread shared/status_cache.c and status_delta.c, all tested
+ * This file is glue: the decision is rlm_entra_match/entra_match.c, the cache and
+ * its delta thread shared/status/cache.c and status/delta.c, all tested
  * without FreeRADIUS.
  *
  * Threads: the instance is read-only after mod_instantiate and the engine
@@ -27,9 +27,9 @@ RCSID("$Id$")
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 
-#include "entra_conf.h"
+#include "base/log.h"
 #include "entra_match.h"
-#include "log.h"
+#include "msft/conf.h"
 
 /* What to do with a certificate the CA's store does not know. */
 typedef enum {

@@ -15,11 +15,11 @@
 #include <ini.h>
 #include <openssl/objects.h>
 
+#include "base/log.h"
 #include "config.h"
-#include "entra_conf.h"
-#include "log.h"
-#include "pki.h"
-#include "store_sync.h"
+#include "msft/conf.h"
+#include "pki/pki.h"
+#include "store/sync.h"
 
 enum opt_type {
 	OPT_STR,
@@ -221,7 +221,7 @@ profile_get(struct scep_conf *conf, const char *name, struct err *e)
 
 /*
  * A line of [entra] that is not in the option table goes to the Microsoft
- * clients' own table (entra_conf.h); a name neither knows is an error.
+ * clients' own table (msft/conf.h); a name neither knows is an error.
  */
 static int
 entra_line(struct scep_conf *conf, const char *name, const char *value,
@@ -409,7 +409,7 @@ load_secret(struct profile_conf *p, struct err *e)
 	return 0;
 }
 
-/* The three identity source lists of a profile (identity.h). */
+/* The three identity source lists of a profile (pki/identity.h). */
 static int
 parse_identity_map(struct profile_conf *p, struct err *e)
 {

@@ -8,9 +8,9 @@
 #ifndef SCEPCA_CONFIG_H
 #define SCEPCA_CONFIG_H
 
-#include "buf.h"
-#include "err.h"
-#include "identity.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "pki/identity.h"
 
 struct entra_conf;
 
@@ -64,7 +64,7 @@ struct profile_conf {
 	int			 pending_max;		/* per profile */
 	int			 pending_max_per_key;	/* per requester key */
 	int			 pending_ttl;		/* s, then dropped */
-	/* Identity recorded in the store row (identity.h syntax). */
+	/* Identity recorded in the store row (pki/identity.h syntax). */
 	char			*intune_device_id_from;
 	char			*entra_device_id_from;
 	char			*upn_from;
@@ -106,7 +106,7 @@ struct scep_conf {
 	int			 ocsp_cache_seconds;	/* reused this long */
 	int			 ocsp_presign;		/* pre-produce for every cert */
 	/*
-	 * [entra]: the Microsoft cloud clients' settings (entra_conf.h),
+	 * [entra]: the Microsoft cloud clients' settings (msft/conf.h),
 	 * validated; NULL when the section is absent.  Owned.
 	 */
 	struct entra_conf	*entra;

@@ -11,7 +11,7 @@
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "fake.h"
 #include "state.h"
 

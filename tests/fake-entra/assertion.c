@@ -16,9 +16,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "encode.h"
+#include "base/encode.h"
+#include "base/log.h"
 #include "fake.h"
-#include "log.h"
 #include "state.h"
 
 #define SKEW		300	/* seconds of clock skew allowed */

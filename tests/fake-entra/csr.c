@@ -10,9 +10,9 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
-#include "encode.h"
+#include "base/encode.h"
+#include "base/log.h"
 #include "fake.h"
-#include "log.h"
 
 void
 fe_csr_clear(struct fe_csr *c)

@@ -18,10 +18,10 @@
  *   state.c       the in-memory directory and records, behind one mutex
  *   token.c       POST /{tenant}/oauth2/v2.0/token and bearer checks
  *   assertion.c   client assertion (JWT) verification
- *   graph.c       Graph discovery, devices, users, managed devices
+ *   msft/graph.c       Graph discovery, devices, users, managed devices
  *   entity.c      Graph JSON of directory objects, $select
  *   delta.c       Graph change tracking (devices/delta, users/delta)
- *   intune.c      Intune ScepActions and CertificateAuthorityRequests
+ *   msft/intune.c      Intune ScepActions and CertificateAuthorityRequests
  *   csr.c         PKCS#10 inspection for validateRequest
  *   fault.c       injected faults
  *   admin.c       /_admin/ dispatch, records, faults, tokens
@@ -37,7 +37,7 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define FE_LOG		"fake-entra"
 #define FE_MAX_BODY	(1024 * 1024)	/* bigger bodies get 413 */
@@ -269,7 +269,7 @@ int	 fe_token_handle(struct fe_ctx *ctx, const struct fe_req *req,
 enum fe_bearer	fe_bearer_check(struct fe_ctx *ctx, const struct fe_req *req,
 	    enum fe_aud aud);
 
-/* ---- graph.c / delta.c ------------------------------------------------- */
+/* ---- msft/graph.c / delta.c ------------------------------------------------- */
 
 /* Answers /v1.0/... (bearer with Graph audience required). */
 int	 fe_graph_handle(struct fe_ctx *ctx, const struct fe_req *req,
@@ -333,7 +333,7 @@ enum fe_csr_status	fe_csr_inspect(const char *b64, struct fe_csr *out);
 /* Frees what fe_csr_inspect() filled. */
 void	 fe_csr_clear(struct fe_csr *c);
 
-/* ---- intune.c ---------------------------------------------------------- */
+/* ---- msft/intune.c ---------------------------------------------------------- */
 
 /* Answers /intune/scep/... and /intune/pki/... */
 int	 fe_intune_handle(struct fe_ctx *ctx, const struct fe_req *req,

@@ -1,5 +1,5 @@
 /*
- * graph.c - the Microsoft Graph paths the product reads (reference §2
+ * msft/graph.c - the Microsoft Graph paths the product reads (reference §2
  * discovery, §4 devices, users, managed devices); delta.c owns change
  * tracking.  Every call needs a bearer token with the Graph audience.
  */

@@ -1,5 +1,5 @@
 /*
- * intune.c - the Intune services a third-party CA talks to (reference
+ * msft/intune.c - the Intune services a third-party CA talks to (reference
  * §2): ScepRequestValidationFEService (ScepActions/validateRequest,
  * successNotification, failureNotification; api-version 2018-02-20) and
  * PkiConnectorFEService (CertificateAuthorityRequests/
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "fake.h"
 #include "state.h"
 

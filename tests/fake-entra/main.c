@@ -10,9 +10,9 @@
 
 #include <arpa/inet.h>
 
-#include "buf.h"
+#include "base/buf.h"
+#include "base/log.h"
 #include "fake.h"
-#include "log.h"
 #include "state.h"
 
 static void

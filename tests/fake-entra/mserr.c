@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "fake.h"
 
 int

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
+#include "base/log.h"
 #include "fake.h"
-#include "log.h"
 
 /* 1 when path is "/{tenant}/oauth2/v2.0/token" with a one-segment tenant. */
 static int

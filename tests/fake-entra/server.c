@@ -16,9 +16,9 @@
 
 #include <microhttpd.h>
 
-#include "encode.h"
+#include "base/encode.h"
+#include "base/log.h"
 #include "fake.h"
-#include "log.h"
 #include "state.h"
 
 /* One HTTP request in flight; owned by libmicrohttpd's con_cls slot. */

@@ -8,7 +8,7 @@
 
 #include <openssl/rand.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "fake.h"
 
 static int

@@ -9,14 +9,16 @@ CC=${FUZZ_CC:-clang}
 PKGS="openssl sqlite3 libmicrohttpd libcurl jansson inih"
 CFLAGS="-g -O1 -std=gnu11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer-no-link,address,undefined \
  -fno-sanitize-recover=undefined -Wall -Wextra -Werror -Wno-unused-parameter \
- -I$TOP/shared -I$TOP/scep-ca $(pkg-config --cflags $PKGS)"
+ -I$TOP/shared -I$TOP/scep-ca -I$TOP/rlm_entra_match $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lm"
 
 # Every library source once; the fuzz targets link against them.
 objs=""
-for src in "$TOP"/shared/*.c "$TOP"/scep-ca/*.c; do
+for src in "$TOP"/shared/*/*.c "$TOP"/scep-ca/*.c "$TOP"/scep-ca/*/*.c \
+    "$TOP"/rlm_entra_match/entra_match*.c; do
 	case "$src" in */main.c) continue ;; esac
-	obj="$OUT/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
+	rel=${src#"$TOP"/}
+	obj="$OUT/obj/$(printf '%s' "${rel%.c}" | tr '/-' '__').o"
 	# Rebuilt when the source or a header it includes changed (-MMD
 	# writes the list): a stale object with an old struct layout would
 	# crash the targets.

@@ -19,8 +19,8 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "log.h"
-#include "scep_msg.h"
+#include "base/log.h"
+#include "scep/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

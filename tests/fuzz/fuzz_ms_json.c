@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "entra_token.h"
-#include "graph.h"
-#include "intune.h"
+#include "msft/graph.h"
+#include "msft/intune.h"
+#include "msft/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the plain-request fast path (scep-ca/ocsp_req.c)
+ * libFuzzer target: the plain-request fast path (scep-ca/revocation/ocsp_req.c)
  * against OpenSSL.  Whenever ocsp_req_simple() accepts an input,
  * d2i_OCSP_REQUEST() must accept all of it as one request without
  * extensions or signature, read the same CertID, and encode it back to
@@ -14,7 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 
-#include "ocsp_req.h"
+#include "revocation/ocsp_req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,11 +14,12 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 
-#include "ca.h"
+#include "base/log.h"
+#include "ca/ca.h"
 #include "config.h"
-#include "enroll.h"
-#include "log.h"
-#include "ocsp.h"
+#include "revocation/ocsp.h"
+#include "server.h"
+#include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: pki_pubkey_decode() (shared/pki.c), which builds RSA
+ * libFuzzer target: pki_pubkey_decode() (shared/pki/pki.c), which builds RSA
  * and EC keys straight from their parameters instead of OpenSSL's generic
  * decoder, against d2i_PUBKEY().  The input is a SubjectPublicKeyInfo,
  * parsed as scep-ca parses the ones inside certificates and CSRs (in the
@@ -19,10 +19,10 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "log.h"
-#include "pki.h"
-#include "scep_msg.h"
-#include "scep_msg_int.h"
+#include "base/log.h"
+#include "pki/pki.h"
+#include "scep/msg.h"
+#include "scep/msg_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

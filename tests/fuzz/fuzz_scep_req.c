@@ -7,9 +7,9 @@
 
 #include <openssl/err.h>
 
-#include "issue.h"
-#include "log.h"
-#include "scep_msg.h"
+#include "base/log.h"
+#include "enroll/issue.h"
+#include "scep/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (scep_req_parse(codec, data, size, &req, &e) == 0)
 		scep_req_verify(codec, &req, 1, SCEP_MAX_RSA_BITS, &e);
 	scep_req_free(&req);
-	/* As parse_content() and enroll.c: bounded, then verified. */
+	/* As parse_content() and enroll/enroll.c: bounded, then verified. */
 	if (scep_csr_parse(codec, data, size, &csr, &key, &e) == 0 &&
 	    scep_key_check(key, "the CSR's", SCEP_MAX_RSA_BITS, &e) == 0)
 		policy_check_csr(&p, csr, key, &e);

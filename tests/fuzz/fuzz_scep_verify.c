@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: scep_req_verify() (scep-ca/scep_msg.c: the signer's
+ * libFuzzer target: scep_req_verify() (scep-ca/scep/request.c: the signer's
  * key read by pki_pubkey_decode() and bounded, messageDigest, the
  * signature over the signed attributes as sent, with the fallback for
  * DigestInfos without NULL parameters) against OpenSSL's own
@@ -24,8 +24,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "log.h"
-#include "scep_msg.h"
+#include "base/log.h"
+#include "scep/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

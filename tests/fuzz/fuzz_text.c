@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "encode.h"
-#include "identity.h"
+#include "base/encode.h"
+#include "pki/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

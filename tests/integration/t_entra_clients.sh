@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Microsoft cloud clients (shared/http, entra_token, jwt, graph, intune)
+# The Microsoft cloud clients (shared/msft: http, token, jwt, graph, intune)
 # against the emulator tests/fake-entra, driven through tests/tools/entra-probe:
 # tokens by secret and by assertion, Graph lookups and delta, Intune
 # validation, notifications and revocation, and the failure paths (throttling,

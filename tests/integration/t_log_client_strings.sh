@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Strings a client chooses (the transactionID, the CSR's subject, a wrong
 # challenge's request) reach scep-ca's log, and none of them can end a log
-# line: a newline and a forged line in them come out escaped (shared/log.c),
+# line: a newline and a forged line in them come out escaped (shared/base/log.c),
 # so the log holds no line the client wrote.
 . "$TOP/tests/integration/lib.sh"
 

@@ -18,15 +18,15 @@
 #include <jansson.h>
 #include <openssl/pem.h>
 
-#include "buf.h"
-#include "encode.h"
-#include "entra_conf.h"
-#include "entra_token.h"
-#include "err.h"
-#include "graph.h"
-#include "http.h"
-#include "intune.h"
-#include "log.h"
+#include "base/buf.h"
+#include "base/encode.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "msft/conf.h"
+#include "msft/graph.h"
+#include "msft/http.h"
+#include "msft/intune.h"
+#include "msft/token.h"
 
 #define PROBE_ARGS_MAX	16
 

@@ -6,7 +6,7 @@
 
 #include <curl/curl.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "scephttp_lib.h"
 
 /* Bodies larger than this are cut off: a test client needs no more. */

@@ -12,8 +12,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* How the pkiMessage is written into a GET `message=` parameter. */
 enum scephttp_b64 {

@@ -11,7 +11,7 @@
 #include <openssl/objects.h>
 #include <openssl/rand.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "scepmsg_lib.h"
 
 static const struct {

@@ -24,8 +24,8 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* messageType values, RFC 8894 §3.2.1.2. */
 #define SCEP_MT_CERTREP		3

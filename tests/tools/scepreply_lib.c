@@ -11,7 +11,7 @@
 #include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "scepmsg_lib.h"
 
 /* Takes the certificates out of a degenerate certs-only PKCS#7. */

@@ -24,7 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "encode.h"
+#include "base/encode.h"
 #include "scephttp_lib.h"
 #include "scepmsg_lib.h"
 

@@ -1,6 +1,6 @@
 /*
  * fake_directory.h - an in-process Entra directory behind the status
- * cache's source interface (status_cache.h), for unit tests of the cache
+ * cache's source interface (status/cache.h), for unit tests of the cache
  * and of the decision: devices, Intune managed devices and users in
  * arrays, change tracking from a queue of changes, injectable failures,
  * delays and a fake clock, and call counters.  Header-only: each unit test
@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "status_cache.h"
+#include "status/cache.h"
 
 #define FD_MAX		16
 #define FD_CHANGES_MAX	16

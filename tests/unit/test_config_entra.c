@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "msft/conf.h"
 #include "test_util.h"
-#include "entra_conf.h"
 
 static char dir[64];
 

@@ -1,6 +1,6 @@
 /*
- * Unit tests for revocation publishing: CRL building (scep-ca/crl.c) and
- * OCSP answering (scep-ca/ocsp.c), on a real CA directory and store.
+ * Unit tests for revocation publishing: CRL building (scep-ca/revocation/crl.c) and
+ * OCSP answering (scep-ca/revocation/ocsp.c), on a real CA directory and store.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,13 +16,13 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
+#include "base/log.h"
+#include "ca/ca.h"
 #include "config.h"
-#include "crl.h"
-#include "enroll.h"
-#include "log.h"
-#include "ocsp.h"
-#include "store.h"
+#include "enroll/enroll.h"
+#include "revocation/crl.h"
+#include "revocation/ocsp.h"
+#include "store/store.h"
 #include "test_util.h"
 
 /* Serials in the store: good, revoked (keyCompromise), revoked

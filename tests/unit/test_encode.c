@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/encode.c and shared/buf.c.
+ * Unit tests for shared/base/encode.c and shared/base/buf.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "encode.h"
+#include "base/buf.h"
+#include "base/encode.h"
 
 static void
 b64_decode_accepts_every_client_variant(void **state)

@@ -1,6 +1,6 @@
 /*
- * Unit tests for shared/entra_conf.c (settings, cloud presets, secret
- * loading) and the token answer decoding of shared/entra_token.c.
+ * Unit tests for shared/msft/conf.c (settings, cloud presets, secret
+ * loading) and the token answer decoding of shared/msft/token.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "entra_conf.h"
-#include "entra_token.h"
+#include "base/buf.h"
+#include "msft/conf.h"
+#include "msft/token.h"
 
 #define S(x)	x, strlen(x)
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the EAP-TLS decision (shared/entra_match.c): every
+ * Unit tests for the EAP-TLS decision (rlm_entra_match/entra_match.c): every
  * branch — store (unknown, same certificate, revoked, hold, expired,
  * renewed from a compromised one), identity (store row, SAN text, Intune
  * id), Entra status of device and user, fail policy, strict mode — over a
@@ -22,8 +22,8 @@
 
 #include "entra_match.h"
 #include "fake_directory.h"
-#include "http.h"
-#include "store.h"
+#include "msft/http.h"
+#include "store/store.h"
 
 #define ISSUER		"CN=Test Root CA,O=Example\\, Inc.,C=US"
 #define ISSUER_FR	"/C=US/O=Example, Inc./CN=Test Root CA"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/graph_json.c (Graph answer decoding) and the
+ * Unit tests for shared/msft/graph_json.c (Graph answer decoding) and the
  * URL helpers the Graph client relies on: no network.
  */
 #include <stdarg.h>
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
-#include "graph.h"
-#include "http.h"
+#include "base/buf.h"
+#include "msft/graph.h"
+#include "msft/http.h"
 
 #define S(x)	x, strlen(x)
 

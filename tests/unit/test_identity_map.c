@@ -1,5 +1,5 @@
 /*
- * Unit tests for the identity mapping of shared/identity.c: which
+ * Unit tests for the identity mapping of shared/pki/identity.c: which
  * certificate fields become the Entra deviceId, the Intune device id and
  * the UPN of a store row.  Certificates are built with OpenSSL here.
  */
@@ -13,7 +13,7 @@
 
 #include <openssl/x509v3.h>
 
-#include "identity.h"
+#include "pki/identity.h"
 
 #define ENTRA	"5b7f3e2a-9c41-4d8e-b6a0-1f2e3d4c5b6a"
 #define INTUNE	"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"

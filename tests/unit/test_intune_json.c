@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/intune_json.c: Intune request bodies and answer
+ * Unit tests for shared/msft/intune_json.c: Intune request bodies and answer
  * decoding, no network.
  */
 #include <stdarg.h>
@@ -15,9 +15,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "buf.h"
-#include "encode.h"
-#include "intune.h"
+#include "base/buf.h"
+#include "base/encode.h"
+#include "msft/intune.h"
 
 #define S(x)	x, strlen(x)
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for scep-ca's Intune notifications (scep-ca/intune_notify.c):
+ * Unit tests for scep-ca's Intune notifications (scep-ca/intune/notify.c):
  * the HRESULT each refusal of ours is reported with, the self-contained
  * outbox payloads, and the send function's refusal of unusable entries
  * (no network: those fail before any call).
@@ -17,9 +17,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "encode.h"
-#include "intune_ca.h"
-#include "issue.h"
+#include "base/encode.h"
+#include "enroll/issue.h"
+#include "intune/intune_ca.h"
 
 /* A CSR for CN=cn with a fresh RSA key of bits, optionally a SID ext. */
 static void

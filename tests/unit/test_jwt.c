@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/jwt.c: the certificate client assertion.  Each
+ * Unit tests for shared/msft/jwt.c: the certificate client assertion.  Each
  * test makes a fresh RSA key and certificate, builds an assertion, takes
  * it apart and checks it with OpenSSL independently of the signer.
  */
@@ -20,9 +20,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "buf.h"
-#include "encode.h"
-#include "jwt.h"
+#include "base/buf.h"
+#include "base/encode.h"
+#include "msft/jwt.h"
 
 #define AUD	"https://login.example/tenant-1/oauth2/v2.0/token"
 #define CID	"11111111-2222-3333-4444-555555555555"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for shared/log.c: a client string cannot forge log lines.
+ * Unit tests for shared/base/log.c: a client string cannot forge log lines.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* What the sink received: the lines, one after another. */
 struct captured {

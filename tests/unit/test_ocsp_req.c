@@ -1,5 +1,5 @@
 /*
- * Unit tests for the plain-request fast path (scep-ca/ocsp_req.c): the
+ * Unit tests for the plain-request fast path (scep-ca/revocation/ocsp_req.c): the
  * requests OpenSSL's own API makes, a capture from `openssl ocsp`, and
  * hand-made variants that are valid but not plain, or not valid at all.
  * Whatever the fast path accepts, OpenSSL must read the same way.
@@ -16,7 +16,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
-#include "ocsp_req.h"
+#include "revocation/ocsp_req.h"
 
 /* `openssl ocsp -issuer ca.crt -serial 0x1234 -no_nonce -reqout req.der` */
 static const unsigned char capture[] = {

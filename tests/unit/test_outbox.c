@@ -1,7 +1,7 @@
 /*
- * Unit tests for the outbox: its store functions (shared/store_outbox.c,
+ * Unit tests for the outbox: its store functions (shared/store/outbox.c,
  * store_issue() queuing in the certificate's transaction) and the sender
- * thread of scep-ca (scep-ca/outbox.c), driven by a fake send function on
+ * thread of scep-ca (scep-ca/intune/outbox.c), driven by a fake send function on
  * a real SQLite store.
  */
 #include <stdarg.h>
@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "log.h"
-#include "outbox.h"
-#include "store.h"
+#include "base/log.h"
+#include "intune/outbox.h"
+#include "store/store.h"
 #include "test_util.h"
 
 

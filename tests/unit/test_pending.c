@@ -1,7 +1,7 @@
 /*
  * Unit tests for requests waiting for manual approval: the bounds and the
- * expiry of pending transactions (shared/store_txn.c) and the CSR copy the
- * store keeps of them (scep-ca/authorize.c).
+ * expiry of pending transactions (shared/store/txn.c) and the CSR copy the
+ * store keeps of them (scep-ca/enroll/authorize.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "enroll.h"
-#include "scep_msg.h"
-#include "store.h"
-#include "store_int.h"
+#include "enroll/enroll.h"
+#include "scep/msg.h"
+#include "store/store.h"
+#include "store/store_int.h"
 #include "test_util.h"
 
 #define SECRET	"s3cret-challenge-value"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the issuance policy (scep-ca/issue.c): CSRs whose
+ * Unit tests for the issuance policy (scep-ca/enroll/issue.c): CSRs whose
  * subject or SAN holds a NUL byte are refused before anything is stored,
  * and a renewal's CSR may ask for nothing its parent does not have.
  */
@@ -15,7 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
-#include "issue.h"
+#include "enroll/issue.h"
 
 static EVP_PKEY *key;
 

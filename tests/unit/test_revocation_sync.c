@@ -18,12 +18,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/log.h"
 #include "config.h"
-#include "log.h"
-#include "pki.h"
-#include "store.h"
-#include "store_sync.h"
-#include "sync.h"
+#include "pki/pki.h"
+#include "store/store.h"
+#include "store/sync.h"
+#include "sync/sync.h"
 
 #include "fake_directory.h"
 #include "test_util.h"

@@ -20,9 +20,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "pki.h"
-#include "scep_msg.h"
-#include "scep_msg_int.h"
+#include "pki/pki.h"
+#include "scep/msg.h"
+#include "scep/msg_int.h"
 
 /* ---- fixtures -------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the Entra status cache (shared/status_cache.c,
- * status_delta.c) over an in-process directory (fake_directory.h): cache
+ * Unit tests for the Entra status cache (shared/status/cache.c,
+ * status/delta.c) over an in-process directory (fake_directory.h): cache
  * hits and ages, negative caching, delta changes, resync, Retry-After,
  * the breaker, Intune id resolution, users, single-flight, the thread.
  */
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "fake_directory.h"
-#include "http.h"
+#include "msft/http.h"
 
 #define DEV_A	"11111111-1111-4111-8111-111111111111"	/* deviceId */
 #define OBJ_A	"aaaaaaaa-0000-4000-8000-00000000000a"	/* its object id */

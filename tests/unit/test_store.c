@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "test_util.h"
 
 

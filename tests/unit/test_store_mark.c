@@ -1,5 +1,5 @@
 /*
- * Unit tests for store_change_mark() (shared/store.c): the mark must
+ * Unit tests for store_change_mark() (shared/store/store.c): the mark must
  * change after every commit, whoever makes it (this thread, another
  * thread, another connection, another process), and be 0 where it
  * cannot be known.
@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "test_util.h"
 
 

@@ -1,6 +1,6 @@
 /*
- * Unit tests for renewals in the store (shared/store_cert.c,
- * store_sync.c): a certificate is renewed once and only while it is
+ * Unit tests for renewals in the store (shared/store/cert.c,
+ * store/sync.c): a certificate is renewed once and only while it is
  * valid, and a revocation reaches every certificate renewed from the
  * revoked one, whichever path revokes it.
  */
@@ -14,8 +14,8 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store.h"
-#include "store_sync.h"
+#include "store/store.h"
+#include "store/sync.h"
 #include "test_util.h"
 
 #define P	"0A000000000000000000000000000001"

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "store.h"
+#include "store/store.h"
 
 /* Creates /tmp/<prefix>.XXXXXX into dir (64 bytes); asserts on failure. */
 static inline void
