@@ -354,8 +354,7 @@ issue_cert(struct enroll *en, const char *consume, struct err *e)
 		}
 		rc = record_issue(en, &row, csr, (size_t)csr_len, consume, e);
 		cert_row_clear(&row);
-		if (rc == -1 && (e->code != ERR_EXISTS ||
-		    strstr(e->msg, STORE_DUPLICATE_KEY) == NULL))
+		if (rc == -1 && e->kind != ERR_KIND_PRIMARY_KEY)
 			break;
 	}
 	OPENSSL_free(csr);

@@ -62,6 +62,7 @@ err_clear(struct err *e)
 	if (e == NULL)
 		return;
 	e->code = ERR_OK;
+	e->kind = ERR_KIND_NONE;
 	e->msg[0] = '\0';
 }
 
@@ -69,6 +70,7 @@ static void
 err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap)
 {
 	e->code = code;
+	e->kind = ERR_KIND_NONE;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 }
 

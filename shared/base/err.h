@@ -50,9 +50,22 @@ enum err_code {
 	ERR__COUNT
 };
 
+/*
+ * What kind of failure a code covers, where callers must tell them apart
+ * (a taken serial is retried with another, a transaction answered twice is
+ * not): set by the layer that knows (the store), never found by reading
+ * msg.  A store on another engine reports the same kinds.
+ */
+enum err_kind {
+	ERR_KIND_NONE = 0,
+	ERR_KIND_PRIMARY_KEY,	/* ERR_EXISTS: the row's key is taken */
+	ERR_KIND_UNIQUE,	/* ERR_EXISTS: another constraint refused it */
+};
+
 /* An error: a code plus one line of detail.  Embed it; no allocation. */
 struct err {
 	enum err_code	code;
+	enum err_kind	kind;		/* ERR_KIND_NONE unless set */
 	char		msg[320];
 };
 

@@ -388,7 +388,7 @@ entra_token_get(struct entra_token_client *tc, const char *scope,
 {
 	struct token_entry	*ent;
 	struct buf		 fresh = {0};
-	struct err		 ferr = { ERR_OK, "" };
+	struct err		 ferr = {0};
 	long			 lifetime = 0;
 	int64_t			 t0;
 	int			 rc = -1;

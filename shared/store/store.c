@@ -204,12 +204,20 @@ store_sql_err(struct store_conn *c, struct err *e, const char *what)
 {
 	int	code = sqlite3_extended_errcode(c->db);
 
-	if (code == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return err_set(e, ERR_EXISTS, "store: %s: %s (%s)", what,
+	if (code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		err_set(e, ERR_EXISTS, "store: %s: %s (%s)", what,
 		    STORE_DUPLICATE_KEY, sqlite3_errmsg(c->db));
-	if ((code & 0xff) == SQLITE_CONSTRAINT)
-		return err_set(e, ERR_EXISTS, "store: %s: %s", what,
+		if (e != NULL)
+			e->kind = ERR_KIND_PRIMARY_KEY;
+		return -1;
+	}
+	if ((code & 0xff) == SQLITE_CONSTRAINT) {
+		err_set(e, ERR_EXISTS, "store: %s: %s", what,
 		    sqlite3_errmsg(c->db));
+		if (e != NULL)
+			e->kind = ERR_KIND_UNIQUE;
+		return -1;
+	}
 	return err_set(e, ERR_STORE, "store: %s: %s", what,
 	    sqlite3_errmsg(c->db));
 }

@@ -22,7 +22,10 @@
 
 struct store;
 
-/* In an ERR_EXISTS message when a primary key (a serial) was taken. */
+/*
+ * In an ERR_EXISTS message when a primary key (a serial) was taken; the
+ * error's kind is then ERR_KIND_PRIMARY_KEY, which is what callers test.
+ */
 #define STORE_DUPLICATE_KEY	"duplicate key"
 
 #define STORE_RDONLY	0x01	/* open read-only (the RADIUS module) */

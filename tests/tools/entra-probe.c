@@ -476,7 +476,7 @@ static const struct probe_cmd cmds[] = {
 static int
 probe_run(struct probe *p, int argc, char **argv)
 {
-	struct err	e = { ERR_OK, "" };
+	struct err	e = {0};
 	size_t		i;
 	int		rc;
 
@@ -686,7 +686,7 @@ int
 main(int argc, char **argv)
 {
 	struct probe	p = {0};
-	struct err	e = { ERR_OK, "" };
+	struct err	e = {0};
 	int		rc = 1;
 
 	log_set_sink(probe_log_sink, NULL);

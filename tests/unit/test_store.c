@@ -87,6 +87,7 @@ duplicate_serial_is_refused_and_changes_nothing(void **state)
 	assert_int_equal(issue(f->st, "11", "tx2", NULL, &e), -1);
 	assert_int_equal(e.code, ERR_EXISTS);
 	assert_non_null(strstr(e.msg, STORE_DUPLICATE_KEY));
+	assert_int_equal(e.kind, ERR_KIND_PRIMARY_KEY);
 	assert_int_equal(store_cert_count(f->st, -1, &e), 1);
 	/* The failed transaction left no transaction row behind either. */
 	{
@@ -107,6 +108,8 @@ answered_transaction_is_not_answered_twice(void **state)
 	assert_int_equal(issue(f->st, "21", "tx", NULL, &e), 0);
 	assert_int_equal(issue(f->st, "22", "tx", NULL, &e), -1);
 	assert_int_equal(e.code, ERR_EXISTS);
+	/* Not a taken serial: enrollment must not retry it with another. */
+	assert_true(e.kind != ERR_KIND_PRIMARY_KEY);
 	assert_int_equal(store_cert_count(f->st, -1, &e), 1);
 	assert_int_equal(store_txn_get(f->st, "tx", &t, &e), 0);
 	assert_int_equal(t.state, TXN_ISSUED);
