@@ -398,12 +398,79 @@ renewal_path(struct enroll *en, int ours, struct err *e)
 	return 1;
 }
 
-/* PKCSReq and RenewalReq. */
+/* One check of a PKCSReq or RenewalReq; consume gets a one-time challenge. */
+typedef int (*csr_step)(struct enroll *en, char consume[65], struct err *e);
+
+/*
+ * Intune mode asks Intune before our own checks, as NDES does, so that
+ * Intune hears of every refusal of ours.
+ */
 static int
-handle_csr(struct enroll *en, struct err *e)
+step_intune(struct enroll *en, char consume[65], struct err *e)
 {
-	char	consume[65] = "";
-	int	renewal, seen;
+	(void)consume;
+	if (authorize_intune(en->ctx, en->p, en->req.txid, en->req.csr,
+	    e) == -1)
+		return -1;
+	en->intune = en->notify = 1;
+	return 0;
+}
+
+static int
+step_policy(struct enroll *en, char consume[65], struct err *e)
+{
+	(void)consume;
+	return policy_check_csr(en->p, en->req.csr, en->req.csr_key, e);
+}
+
+static int
+step_challenge(struct enroll *en, char consume[65], struct err *e)
+{
+	return authorize_challenge(en->ctx, en->p, en->req.csr, consume, e);
+}
+
+static int
+step_renewal(struct enroll *en, char consume[65], struct err *e)
+{
+	(void)consume;
+	return check_renewal(en, e);
+}
+
+/*
+ * The checks of each way in, in their order; the first refusal ends the
+ * request.  A new request of a manual-approval profile then waits for
+ * `scep-ca approve`; anything else is issued.
+ */
+enum csr_path { PATH_STATIC, PATH_ONE_TIME, PATH_INTUNE, PATH_NONE,
+	PATH_RENEWAL, PATH__COUNT };
+#define CSR_STEPS_MAX	3
+static const csr_step csr_steps[PATH__COUNT][CSR_STEPS_MAX] = {
+	[PATH_STATIC]	= { step_policy, step_challenge },
+	[PATH_ONE_TIME]	= { step_policy, step_challenge },
+	[PATH_INTUNE]	= { step_intune, step_policy },
+	[PATH_NONE]	= { step_policy },	/* approval = manual decides */
+	[PATH_RENEWAL]	= { step_policy, step_renewal },
+};
+
+static enum csr_path
+csr_path(const struct enroll *en)
+{
+	if (en->renewal)
+		return PATH_RENEWAL;
+	switch (en->p->challenge) {
+	case CHALLENGE_STATIC:		return PATH_STATIC;
+	case CHALLENGE_ONE_TIME:	return PATH_ONE_TIME;
+	case CHALLENGE_INTUNE:		return PATH_INTUNE;
+	case CHALLENGE_NONE:		return PATH_NONE;
+	}
+	return PATH_STATIC;
+}
+
+/* Reads what the checks need and answers a retried transaction. */
+static int
+csr_prepare(struct enroll *en, struct err *e)
+{
+	int	renewal;
 
 	if (en->req.nonce_len == 0)
 		return err_set(e, ERR_BAD_REQUEST, "the request has no"
@@ -419,27 +486,24 @@ handle_csr(struct enroll *en, struct err *e)
 	if ((renewal = renewal_path(en, signed_by_our_cert(en), e)) == -1)
 		return -1;
 	en->renewal = renewal;
-	if ((seen = check_replay(en, e)) != 0)
+	return check_replay(en, e);
+}
+
+/* PKCSReq and RenewalReq. */
+static int
+handle_csr(struct enroll *en, struct err *e)
+{
+	const csr_step	*step;
+	char		 consume[65] = "";
+	int		 seen, i;
+
+	if ((seen = csr_prepare(en, e)) != 0)
 		return seen > 0 ? 0 : -1;
-	/*
-	 * Intune mode asks Intune before our own checks, as NDES does, so
-	 * that Intune hears of every refusal of ours.
-	 */
-	if (en->p->challenge == CHALLENGE_INTUNE && !renewal) {
-		if (authorize_intune(en->ctx, en->p, en->req.txid, en->req.csr,
-		    e) == -1)
+	step = csr_steps[csr_path(en)];
+	for (i = 0; i < CSR_STEPS_MAX && step[i] != NULL; i++)
+		if (step[i](en, consume, e) == -1)
 			return -1;
-		en->intune = en->notify = 1;
-	}
-	if (policy_check_csr(en->p, en->req.csr, en->req.csr_key, e) == -1)
-		return -1;
-	if (renewal) {
-		if (check_renewal(en, e) == -1)
-			return -1;
-	} else if (!en->intune && authorize_challenge(en->ctx, en->p,
-	    en->req.csr, consume, e) == -1)
-		return -1;
-	if (en->p->manual_approval && !renewal)
+	if (en->p->manual_approval && !en->renewal)
 		return record_pending(en, consume, e);
 	if (issue_cert(en, consume, e) == 0)
 		return 0;
