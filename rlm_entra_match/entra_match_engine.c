@@ -9,9 +9,7 @@
 #include <time.h>
 
 #include "entra_match.h"
-#include "msft/graph.h"
-#include "msft/http.h"
-#include "msft/token.h"
+#include "msft/clients.h"
 
 /*
  * Stored certificates whose texts are kept (about 300 bytes each): a
@@ -25,9 +23,7 @@ struct entra_match_engine {
 	struct store			*store;
 	struct entra_match_text_cache	*texts;
 	struct entra_conf		*conf;
-	struct http_client		*http;
-	struct entra_token_client	*tokens;
-	struct graph_client		*graph;
+	struct msft_clients		 clients;	/* no Intune */
 	struct status_cache		*cache;
 	struct entra_match_ctx		 ctx;
 	int64_t				 timeout_ms;
@@ -39,9 +35,7 @@ entra_match_engine_free(struct entra_match_engine *eng)
 	if (eng == NULL)
 		return;
 	status_cache_free(eng->cache);		/* joins the delta thread */
-	graph_client_free(eng->graph);
-	entra_token_client_free(eng->tokens);
-	http_client_free(eng->http);
+	msft_clients_free(&eng->clients);
 	entra_conf_free(eng->conf);
 	entra_match_text_cache_free(eng->texts);
 	store_close(eng->store);
@@ -53,24 +47,16 @@ static int
 engine_cloud_new(struct entra_match_engine *eng,
     const struct entra_match_engine_opts *o, struct err *e)
 {
-	struct http_client_opts		 ho;
 	struct status_cache_opts	 co;
 	struct status_source		 src;
 
-	memset(&ho, 0, sizeof(ho));
-	ho.ca_bundle = eng->conf->ca_bundle;
-	ho.user_agent = eng->conf->caller_info;
-	ho.max_retries = eng->conf->max_retries;
-	if ((eng->http = http_client_new(&ho, e)) == NULL ||
-	    (eng->tokens = entra_token_client_new(eng->conf, eng->http,
-	    e)) == NULL ||
-	    (eng->graph = graph_client_new(eng->conf, eng->tokens, e)) == NULL)
+	if (msft_clients_new(&eng->clients, eng->conf, 0, e) == -1)
 		return -1;
 	memset(&co, 0, sizeof(co));
 	co.delta_interval_ms = o->delta_interval_ms;
 	co.track_users = o->policy.check_user;
 	co.initial_sync = STATUS_SYNC_FULL;
-	status_source_graph(&src, eng->graph);
+	status_source_graph(&src, eng->clients.graph);
 	if ((eng->cache = status_cache_new(&co, &src, e)) == NULL)
 		return -1;
 	if (o->start_delta && status_cache_start(eng->cache, e) == -1)

@@ -1,40 +1,33 @@
 /*
- * wiring.c - the daemon's Microsoft cloud clients (shared/msft/http.h,
- * msft/token.h, msft/graph.h, msft/intune.h) and the outbox sender that delivers
- * Intune notifications, made at start when [entra] is configured.
+ * wiring.c - the daemon's Microsoft cloud clients (made by
+ * shared/msft/clients.c, held in the four members of struct scep_ctx) and
+ * the outbox sender that delivers Intune notifications, made at start
+ * when [entra] is configured.
  */
 #include <stdlib.h>
 
 #include "base/log.h"
 #include "intune/intune_ca.h"
 #include "intune/outbox.h"
+#include "msft/clients.h"
 #include "msft/conf.h"
-#include "msft/graph.h"
-#include "msft/http.h"
-#include "msft/intune.h"
-#include "msft/token.h"
 #include "sync/sync.h"
 
 int
 cloud_start(struct scep_ctx *ctx, struct err *e)
 {
 	const struct scep_conf	*conf = ctx->conf;
-	struct http_client_opts	 ho = {0};
+	struct msft_clients	 mc;
 	struct outbox_policy	 pol;
 
 	if (conf->entra == NULL)
 		return 0;
-	ho.ca_bundle = conf->entra->ca_bundle;
-	ho.user_agent = conf->entra->caller_info;
-	ho.max_retries = conf->entra->max_retries;
-	if ((ctx->http = http_client_new(&ho, e)) == NULL ||
-	    (ctx->tokens = entra_token_client_new(conf->entra, ctx->http,
-	    e)) == NULL ||
-	    (ctx->graph = graph_client_new(conf->entra, ctx->tokens,
-	    e)) == NULL ||
-	    (ctx->intune = intune_client_new(conf->entra, ctx->tokens,
-	    ctx->graph, e)) == NULL)
-		goto fail;
+	if (msft_clients_new(&mc, conf->entra, MSFT_CLIENTS_INTUNE, e) == -1)
+		return -1;
+	ctx->http = mc.http;
+	ctx->tokens = mc.tokens;
+	ctx->graph = mc.graph;
+	ctx->intune = mc.intune;
 	pol = (struct outbox_policy){ conf->notify_retry_min,
 	    conf->notify_retry_max, conf->notify_max_age,
 	    conf->notify_max_attempts };
@@ -92,14 +85,14 @@ cloud_stop_sync(struct scep_ctx *ctx)
 void
 cloud_stop(struct scep_ctx *ctx)
 {
+	struct msft_clients	mc = { ctx->http, ctx->tokens, ctx->graph,
+				    ctx->intune };
+
 	/* The sync jobs and the sender first: they use the clients. */
 	cloud_stop_sync(ctx);
 	outbox_stop(ctx->outbox);
-	intune_client_free(ctx->intune);
-	graph_client_free(ctx->graph);
-	entra_token_client_free(ctx->tokens);
-	http_client_free(ctx->http);
 	ctx->outbox = NULL;
+	msft_clients_free(&mc);
 	ctx->intune = NULL;
 	ctx->graph = NULL;
 	ctx->tokens = NULL;
