@@ -43,15 +43,6 @@ typedef enum {
 	ENTRA_FAIL_OPEN
 } entra_fail_t;
 
-/* Microsoft cloud whose login and Graph endpoints are used. */
-typedef enum {
-	ENTRA_MATCH_CLOUD_GLOBAL = 0,
-	ENTRA_MATCH_CLOUD_USGOV,
-	ENTRA_MATCH_CLOUD_DOD,
-	ENTRA_MATCH_CLOUD_CHINA,
-	ENTRA_MATCH_CLOUD_CUSTOM
-} entra_match_cloud_t;
-
 static const FR_NAME_NUMBER unknown_table[] = {
 	{ "reject",	ENTRA_UNKNOWN_REJECT },
 	{ "pass",	ENTRA_UNKNOWN_PASS },
@@ -61,15 +52,6 @@ static const FR_NAME_NUMBER unknown_table[] = {
 static const FR_NAME_NUMBER fail_table[] = {
 	{ "closed",	ENTRA_FAIL_CLOSED },
 	{ "open",	ENTRA_FAIL_OPEN },
-	{ NULL,		-1 }
-};
-
-static const FR_NAME_NUMBER cloud_table[] = {
-	{ "global",	ENTRA_MATCH_CLOUD_GLOBAL },
-	{ "usgov",	ENTRA_MATCH_CLOUD_USGOV },
-	{ "dod",	ENTRA_MATCH_CLOUD_DOD },
-	{ "china",	ENTRA_MATCH_CLOUD_CHINA },
-	{ "custom",	ENTRA_MATCH_CLOUD_CUSTOM },
 	{ NULL,		-1 }
 };
 
@@ -107,7 +89,7 @@ typedef struct rlm_entra_match_t {
 	char const		*client_secret_file;
 	char const		*client_cert;
 	char const		*client_key;
-	char const		*cloud_str;
+	char const		*cloud_str;	//!< A cloud name of msft/conf.c.
 	char const		*login_base;
 	char const		*graph_base;
 	char const		*ca_bundle;
@@ -123,7 +105,6 @@ typedef struct rlm_entra_match_t {
 	/* Derived by mod_instantiate. */
 	entra_unknown_t		unknown;
 	entra_fail_t		fail;
-	entra_match_cloud_t	cloud;
 	DICT_ATTR const		*da_serial;	//!< TLS-Client-Cert-Serial
 	DICT_ATTR const		*da_issuer;	//!< TLS-Client-Cert-Issuer
 	DICT_ATTR const		*da_aki;	//!< ...-X509v3-Authority-Key-Identifier
@@ -165,6 +146,13 @@ static const CONF_PARSER module_config[] = {
 	CONF_PARSER_TERMINATOR
 };
 
+/* Logs that value is none of the allowed ones ("a | b") for option. */
+static void enum_refuse(CONF_SECTION *conf, char const *option, char const *value,
+			char const *allowed)
+{
+	cf_log_err_cs(conf, "Invalid value \"%s\" for '%s': expected %s", value, option, allowed);
+}
+
 /*
  * Parses one enumerated option with its name table.  Returns the value,
  * or -1 after logging which values are allowed.
@@ -186,7 +174,24 @@ static int enum_option(CONF_SECTION *conf, char const *option, char const *value
 				p == table ? "" : " | ", p->name);
 		if (len >= sizeof(allowed)) break;
 	}
-	cf_log_err_cs(conf, "Invalid value \"%s\" for '%s': expected %s", value, option, allowed);
+	enum_refuse(conf, option, value, allowed);
+	return -1;
+}
+
+/*
+ * Checks 'cloud' against the clouds entra_conf knows (msft/conf.c), the
+ * one table of their names and endpoints, before any other Entra setting
+ * is looked at.  Returns 0, or -1 after logging which names are allowed.
+ */
+static int cloud_option(CONF_SECTION *conf, char const *value)
+{
+	enum entra_cloud	cloud;
+	char			allowed[128];
+
+	if (entra_cloud_from_name(value, &cloud) == 0) return 0;
+
+	entra_cloud_names(allowed, sizeof(allowed), " | ");
+	enum_refuse(conf, "cloud", value, allowed);
 	return -1;
 }
 
@@ -444,8 +449,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	inst->unknown = v;
 	if ((v = enum_option(conf, "fail", inst->fail_str, fail_table)) < 0) return -1;
 	inst->fail = v;
-	if ((v = enum_option(conf, "cloud", inst->cloud_str, cloud_table)) < 0) return -1;
-	inst->cloud = v;
+	if (cloud_option(conf, inst->cloud_str) < 0) return -1;
 
 	if (timing_options_check(inst, conf) < 0) return -1;
 	if (attributes_resolve(inst, conf) < 0) return -1;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,6 +71,40 @@ entra_cloud_name(enum entra_cloud cloud)
 	if ((unsigned)cloud > ENTRA_CLOUD_CUSTOM)
 		return "?";
 	return presets[cloud].name;
+}
+
+int
+entra_cloud_from_name(const char *name, enum entra_cloud *cloud)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (strcasecmp(name, presets[i].name) == 0) {
+			*cloud = (enum entra_cloud)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+size_t
+entra_cloud_names(char *out, size_t size, const char *sep)
+{
+	size_t	i, room, len = 0;
+	int	n;
+
+	if (size > 0)
+		out[0] = '\0';
+	for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		/* Past the end, count on without writing. */
+		room = len < size ? size - len : 0;
+		n = snprintf(room > 0 ? out + len : NULL, room, "%s%s",
+		    i == 0 ? "" : sep, presets[i].name);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return len;
 }
 
 struct entra_conf *
@@ -147,8 +182,6 @@ static int
 conf_set_item(struct entra_conf *c, const struct conf_item *it,
     const char *value)
 {
-	static const char *const clouds[] = { "global", "usgov", "dod",
-	    "china", "custom" };
 	static const char *const algs[] = { "ps256", "rs256" };
 	void	*field = (char *)c + it->offset;
 	char	*dup;
@@ -163,15 +196,11 @@ conf_set_item(struct entra_conf *c, const struct conf_item *it,
 		*(char **)field = dup;
 		return 0;
 	case CT_CLOUD:
+		return entra_cloud_from_name(value, (enum entra_cloud *)field);
 	case CT_ALG:
-		if (conf_parse_enum(value, it->type == CT_CLOUD ? clouds : algs,
-		    it->type == CT_CLOUD ? 5 : 2, &v) == -1)
+		if (conf_parse_enum(value, algs, 2, &v) == -1)
 			return -1;
-		if (it->type == CT_CLOUD)
-			*(enum entra_cloud *)field = (enum entra_cloud)v;
-		else
-			*(enum entra_assertion_alg *)field =
-			    (enum entra_assertion_alg)v;
+		*(enum entra_assertion_alg *)field = (enum entra_assertion_alg)v;
 		return 0;
 	case CT_SECONDS:
 		return conf_parse_seconds(value, (long *)field);

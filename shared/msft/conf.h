@@ -98,6 +98,22 @@ int			 entra_conf_validate(struct entra_conf *c, struct err *e);
 const char		*entra_cloud_name(enum entra_cloud cloud);
 
 /*
+ * The cloud named name (any case: "global", "usgov", "dod", "china",
+ * "custom"), the names entra_conf_set() takes for cloud.  Returns 0 with
+ * *cloud set, or -1 for a name it does not know.
+ */
+int			 entra_cloud_from_name(const char *name,
+			    enum entra_cloud *cloud);
+
+/*
+ * Writes every cloud name, in enum order and separated by sep, into out
+ * (always terminated when size > 0), for messages listing the allowed
+ * values.  Returns the length the whole list needs, as snprintf does.
+ */
+size_t			 entra_cloud_names(char *out, size_t size,
+			    const char *sep);
+
+/*
  * Reads a file that holds a secret (client secret, private key) into out,
  * refusing anything but a regular file that neither group nor others may
  * read, or larger than max.  Returns 0, or -1 with ERR_CONFIG.
