@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/log.h"
+#include "base/worker.h"
 #include "http/httpd.h"
 #include "pki/pki.h"
 #include "revocation/crl.h"
@@ -371,27 +372,18 @@ crl_publish(struct ca *ca, struct store *st, const struct scep_conf *conf,
 /* ---- the service ----------------------------------------------------- */
 
 /*
- * The daemon's publisher.  lock guards every field below it; conf, ca
- * and store are shared read-only (thread-safe themselves).
+ * The daemon's publisher.  lock guards current; conf, ca and store are
+ * shared read-only (thread-safe themselves).  The worker runs
+ * service_main(); crl_service_changed() wakes it.
  */
 struct crl_service {
 	const struct scep_conf	*conf;
 	struct ca		*ca;
 	struct store		*st;
-	pthread_t		 thread;
-	int			 started;
+	struct worker		 worker;
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;		/* CLOCK_MONOTONIC */
 	struct crl_blob		*current;	/* never NULL once started */
-	int			 changed;	/* crl_service_changed() */
-	int			 stop;
 };
-
-static void
-mono_now(struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-}
 
 /* Signs, swaps the new CRL in and logs.  Called without the lock. */
 static int
@@ -435,35 +427,34 @@ poll_generation(struct crl_service *svc, int64_t *gen)
 }
 
 /*
- * What the thread should do now; sets *wait to when to look again.
- * failed: the last signing failed (retry no faster than CRL_RETRY_SECONDS).
+ * What the thread should do now; sets *wait (worker_now_ms() clock) to
+ * when to look again.  changed: a revocation changed since the last
+ * signing.  failed: the last signing failed (retry no faster than
+ * CRL_RETRY_SECONDS).
  */
 static const char *
-due(struct crl_service *svc, int64_t gen, int64_t seen,
-    const struct timespec *last, int failed, struct timespec *wait)
+due(struct crl_service *svc, int changed, int64_t last, int failed,
+    int64_t *wait)
 {
-	struct timespec	now;
+	int64_t		now = worker_now_ms();
 	time_t		refresh;
 	const char	*why = NULL;
 	int		interval = svc->conf->crl_min_interval;
 
-	mono_now(&now);
-	*wait = now;
-	wait->tv_sec += CRL_POLL_SECONDS;
+	*wait = now + CRL_POLL_SECONDS * 1000;
 	/* Always re-sign before nextUpdate: at half the validity. */
 	refresh = svc->current->this_update + svc->conf->crl_next_update / 2;
-	if (svc->changed || gen != seen)
+	if (changed)
 		why = "revocation change";
 	else if (time(NULL) >= refresh)
 		why = "refresh before nextUpdate";
 	if (why == NULL)
 		return NULL;
-	/* Coalesce: at most one signing per min_interval. */
+	/* Coalesce: at most one signing per min_interval (whole seconds). */
 	if (failed && interval < CRL_RETRY_SECONDS)
 		interval = CRL_RETRY_SECONDS;
-	if (now.tv_sec - last->tv_sec < interval) {
-		wait->tv_sec = last->tv_sec + interval;
-		wait->tv_nsec = last->tv_nsec;
+	if (now / 1000 - last / 1000 < interval) {
+		*wait = last + (int64_t)interval * 1000;
 		return NULL;
 	}
 	return why;
@@ -473,43 +464,40 @@ static void *
 service_main(void *arg)
 {
 	struct crl_service	*svc = arg;
-	struct timespec		 last, wait;
 	const char		*why;
-	int64_t			 gen = 0, seen = 0;
-	int			 failed = 0;
+	int64_t			 gen = 0, seen = 0, last, wait;
+	int			 failed = 0, changed = 0;
+	enum worker_wait	 woke;
 
 	poll_generation(svc, &seen);
 	gen = seen;
-	mono_now(&last);	/* crl_service_start() has just signed */
-	pthread_mutex_lock(&svc->lock);
-	while (!svc->stop) {
-		if ((why = due(svc, gen, seen, &last, failed, &wait)) != NULL) {
-			svc->changed = 0;
-			pthread_mutex_unlock(&svc->lock);
+	last = worker_now_ms();	/* crl_service_start() has just signed */
+	while (!worker_stopping(&svc->worker)) {
+		if ((why = due(svc, changed || gen != seen, last, failed,
+		    &wait)) != NULL) {
+			changed = 0;
 			/* Read before signing: a later change is seen next. */
 			poll_generation(svc, &gen);
 			failed = service_sign(svc, why) == -1;
 			if (!failed)
 				seen = gen;
-			mono_now(&last);
-			pthread_mutex_lock(&svc->lock);
+			last = worker_now_ms();
 			continue;
 		}
-		pthread_cond_timedwait(&svc->cond, &svc->lock, &wait);
-		if (svc->stop)
+		if ((woke = worker_sleep_until(&svc->worker, wait)) ==
+		    WORKER_STOPPED)
 			break;
-		pthread_mutex_unlock(&svc->lock);
+		if (woke == WORKER_WOKEN)
+			changed = 1;
 		poll_generation(svc, &gen);
-		pthread_mutex_lock(&svc->lock);
 	}
-	pthread_mutex_unlock(&svc->lock);
 	return NULL;
 }
 
 static void
 service_free(struct crl_service *svc)
 {
-	pthread_cond_destroy(&svc->cond);
+	worker_destroy(&svc->worker);
 	pthread_mutex_destroy(&svc->lock);
 	crl_blob_release(svc->current);
 	free(svc);
@@ -519,7 +507,6 @@ struct crl_service *
 crl_service_start(struct scep_ctx *ctx, struct err *e)
 {
 	struct crl_service	*svc;
-	pthread_condattr_t	 ca;
 
 	if ((svc = calloc(1, sizeof(*svc))) == NULL) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -529,10 +516,7 @@ crl_service_start(struct scep_ctx *ctx, struct err *e)
 	svc->ca = ctx->ca;
 	svc->st = ctx->store;
 	pthread_mutex_init(&svc->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&svc->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	worker_init(&svc->worker);
 	if (publish(svc->ca, svc->st, svc->conf, &svc->current, e) == -1) {
 		if (svc->current == NULL)
 			goto fail;
@@ -542,11 +526,10 @@ crl_service_start(struct scep_ctx *ctx, struct err *e)
 	log_info("crl", "CRL %lld signed at start: %zu entries, %.0f ms",
 	    (long long)svc->current->number, svc->current->entries,
 	    svc->current->sign_seconds * 1000);
-	if (pthread_create(&svc->thread, NULL, service_main, svc) != 0) {
+	if (worker_start(&svc->worker, service_main, svc) == -1) {
 		err_set(e, ERR_INTERNAL, "crl: cannot start the thread");
 		goto fail;
 	}
-	svc->started = 1;
 	return svc;
 fail:
 	service_free(svc);
@@ -558,23 +541,14 @@ crl_service_stop(struct crl_service *svc)
 {
 	if (svc == NULL)
 		return;
-	if (svc->started) {
-		pthread_mutex_lock(&svc->lock);
-		svc->stop = 1;
-		pthread_cond_signal(&svc->cond);
-		pthread_mutex_unlock(&svc->lock);
-		pthread_join(svc->thread, NULL);
-	}
+	worker_stop(&svc->worker);
 	service_free(svc);
 }
 
 void
 crl_service_changed(struct crl_service *svc)
 {
-	pthread_mutex_lock(&svc->lock);
-	svc->changed = 1;
-	pthread_cond_signal(&svc->cond);
-	pthread_mutex_unlock(&svc->lock);
+	worker_wake(&svc->worker);
 }
 
 struct crl_blob *

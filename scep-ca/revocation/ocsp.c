@@ -4,7 +4,6 @@
  * the HTTP route, and the responder's thread, which pre-produces
  * responses (ocsp_presign.c) and renews the delegated signer.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,26 +525,18 @@ static void *
 maintain_main(void *arg)
 {
 	struct ocsp_responder	*r = arg;
-	struct timespec		 ts;
+	int64_t			 every;
 
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	if (r->presign)
 		ocsp_presign(r);
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += r->presign && r->cache != NULL ? r->presign_every :
-		    OCSP_MAINTAIN_SECONDS;
-		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-		if (r->stop)
-			break;
-		pthread_mutex_unlock(&r->lock);
+	every = r->presign && r->cache != NULL ? r->presign_every :
+	    OCSP_MAINTAIN_SECONDS;
+	while (worker_sleep(&r->worker, every * 1000) != WORKER_STOPPED) {
 		maintain(r);
 		if (r->presign)
 			ocsp_presign(r);
-		pthread_mutex_lock(&r->lock);
 	}
-	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
@@ -612,8 +603,7 @@ static void
 responder_free(struct ocsp_responder *r)
 {
 	ocsp_cache_free(r->cache);
-	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->lock);
+	worker_destroy(&r->worker);
 	free(r);
 }
 
@@ -621,7 +611,6 @@ struct ocsp_responder *
 ocsp_responder_start(struct scep_ctx *ctx, struct err *e)
 {
 	struct ocsp_responder	*r;
-	pthread_condattr_t	 ca;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -630,22 +619,17 @@ ocsp_responder_start(struct scep_ctx *ctx, struct err *e)
 	r->ca = ctx->ca;
 	r->st = ctx->store;
 	r->conf = ctx->conf;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	worker_init(&r->worker);
 	if (configure(r, e) == -1)
 		goto fail;
 	maintain(r);	/* creates a missing signer now */
 	if (!r->use_ca && ca_ocsp_signer_expiry(r->ca) == 0)
 		log_warn("ocsp", "no delegated signer: responses are signed"
 		    " with the CA key");
-	if (pthread_create(&r->thread, NULL, maintain_main, r) != 0) {
+	if (worker_start(&r->worker, maintain_main, r) == -1) {
 		err_set(e, ERR_INTERNAL, "ocsp: cannot start the thread");
 		goto fail;
 	}
-	r->started = 1;
 	return r;
 fail:
 	responder_free(r);
@@ -657,12 +641,6 @@ ocsp_responder_stop(struct ocsp_responder *r)
 {
 	if (r == NULL)
 		return;
-	if (r->started) {
-		pthread_mutex_lock(&r->lock);
-		r->stop = 1;
-		pthread_cond_signal(&r->cond);
-		pthread_mutex_unlock(&r->lock);
-		pthread_join(r->thread, NULL);
-	}
+	worker_stop(&r->worker);
 	responder_free(r);
 }

@@ -4,13 +4,13 @@
 #ifndef SCEPCA_OCSP_INT_H
 #define SCEPCA_OCSP_INT_H
 
-#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 
+#include "base/worker.h"
 #include "ca/ca.h"
 #include "config.h"
 #include "revocation/ocsp.h"
@@ -28,8 +28,8 @@ struct issuer_id {
 /*
  * The responder.  Everything above lock is read-only after start, but
  * presigned and presign_full, which only the caller of ocsp_presign()
- * (the responder's thread) writes; lock and cond serve the thread's
- * sleeps and stop.
+ * (the responder's thread) writes; the worker runs that thread, its
+ * sleeps and its stop.
  */
 struct ocsp_responder {
 	struct ca		*ca;
@@ -47,11 +47,7 @@ struct ocsp_responder {
 	int			 presign_full;	/* the cache was too small */
 	struct issuer_id	 ids[4];
 	int			 nids;
-	pthread_t		 thread;
-	int			 started;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	int			 stop;
+	struct worker		 worker;
 };
 
 /* The answer for one CertID, and what identifies it for the cache. */

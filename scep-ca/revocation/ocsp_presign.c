@@ -3,8 +3,6 @@
  * passes over the store that sign every current certificate's answer
  * ahead of the queries and renew it before its reuse ends.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,17 +28,6 @@ struct presign_pass {
 	struct buf		 out;
 };
 
-static int
-stopping(struct ocsp_responder *r)
-{
-	int	stop;
-
-	pthread_mutex_lock(&r->lock);
-	stop = r->stop;
-	pthread_mutex_unlock(&r->lock);
-	return stop;
-}
-
 /*
  * Sleeps as long as the thread worked since *cpu0 (a CPU time), or until
  * the responder stops: pre-production takes at most half of one CPU, on
@@ -50,7 +37,7 @@ stopping(struct ocsp_responder *r)
 static void
 pace(struct ocsp_responder *r, const struct timespec *cpu0)
 {
-	struct timespec	now, until;
+	struct timespec	now;
 	long long	ns;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
@@ -58,15 +45,7 @@ pace(struct ocsp_responder *r, const struct timespec *cpu0)
 	    (now.tv_nsec - cpu0->tv_nsec);
 	if (ns < 1000000)
 		return;		/* under a millisecond: nothing was signed */
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	ns += until.tv_nsec;
-	until.tv_sec += (time_t)(ns / 1000000000LL);
-	until.tv_nsec = (long)(ns % 1000000000LL);
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop &&
-	    pthread_cond_timedwait(&r->cond, &r->lock, &until) != ETIMEDOUT)
-		;
-	pthread_mutex_unlock(&r->lock);
+	worker_sleep(&r->worker, ns / 1000000);
 }
 
 /* The SHA-1 CertID of our certificate with this hex serial (RFC 5019). */
@@ -147,7 +126,7 @@ ocsp_presign(struct ocsp_responder *r)
 	p.limit = ocsp_cache_capacity(r->cache) * 3 / 4;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		if (stopping(r))
+		if (worker_stopping(&r->worker))
 			goto out;
 		memcpy(after, p.last, sizeof(after));
 		p.now = time(NULL);
