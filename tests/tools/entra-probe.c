@@ -22,20 +22,14 @@
 #include "base/encode.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "msft/clients.h"
 #include "msft/conf.h"
-#include "msft/graph.h"
-#include "msft/http.h"
-#include "msft/intune.h"
-#include "msft/token.h"
 
 #define PROBE_ARGS_MAX	16
 
 struct probe {
 	struct entra_conf		*conf;
-	struct http_client		*http;
-	struct entra_token_client	*tokens;
-	struct graph_client		*graph;
-	struct intune_client		*intune;	/* NULL: no intune_scope */
+	struct msft_clients		 clients;	/* intune NULL: no intune_scope */
 	int				 show_token;
 	int				 threads;	/* concurrent runs */
 };
@@ -166,7 +160,7 @@ cmd_token(struct probe *p, int argc, char **argv, struct err *e)
 		scope = p->conf->intune_scope;
 	else
 		return err_set(e, ERR_USAGE, "token: graph or intune"), 1;
-	if (entra_token_get(p->tokens, scope, http_now_ms() +
+	if (entra_token_get(p->clients.tokens, scope, http_now_ms() +
 	    p->conf->timeout_ms, &tok, &left, e) == -1)
 		goto out;
 	printf("token ok scope=%s expires_in=%ld length=%zu\n", scope, left,
@@ -187,7 +181,7 @@ cmd_discover(struct probe *p, int argc, char **argv, struct err *e)
 
 	(void)argc;
 	(void)argv;
-	if (graph_intune_endpoints_get(p->graph, 0, &ep, e) == -1)
+	if (graph_intune_endpoints_get(p->clients.graph, 0, &ep, e) == -1)
 		return 1;
 	printf("ScepRequestValidationFEService %s\n", ep.scep[0] ? ep.scep : "-");
 	printf("PkiConnectorFEService %s\n", ep.pki[0] ? ep.pki : "-");
@@ -206,7 +200,7 @@ cmd_device(struct probe *p, int argc, char **argv, struct err *e)
 	struct graph_device	d;
 
 	(void)argc;
-	if (graph_device_get(p->graph, argv[1], &d, e) == -1)
+	if (graph_device_get(p->clients.graph, argv[1], &d, e) == -1)
 		return 1;
 	if (!d.found) {
 		printf("device not-found\n");
@@ -223,7 +217,7 @@ cmd_managed_device(struct probe *p, int argc, char **argv, struct err *e)
 	struct graph_managed_device	d;
 
 	(void)argc;
-	if (graph_managed_device_get(p->graph, argv[1], &d, e) == -1)
+	if (graph_managed_device_get(p->clients.graph, argv[1], &d, e) == -1)
 		return 1;
 	if (!d.found) {
 		printf("managed-device not-found\n");
@@ -242,7 +236,7 @@ cmd_user(struct probe *p, int argc, char **argv, struct err *e)
 	struct graph_user	u;
 
 	(void)argc;
-	if (graph_user_get(p->graph, argv[1], &u, e) == -1)
+	if (graph_user_get(p->clients.graph, argv[1], &u, e) == -1)
 		return 1;
 	if (!u.found) {
 		printf("user not-found\n");
@@ -294,7 +288,7 @@ cmd_delta(struct probe *p, int argc, char **argv, struct err *e)
 			return err_set(e, ERR_USAGE, "delta: unknown '%s'",
 			    argv[i]), 1;
 	}
-	if (graph_delta_run(p->graph, kind, link, latest, probe_delta_print,
+	if (graph_delta_run(p->clients.graph, kind, link, latest, probe_delta_print,
 	    &count, &delta_link, &resync, e) == -1) {
 		if (resync)
 			printf("resync-required\n");
@@ -309,7 +303,7 @@ cmd_delta(struct probe *p, int argc, char **argv, struct err *e)
 static int
 probe_need_intune(struct probe *p, struct err *e)
 {
-	if (p->intune == NULL)
+	if (p->clients.intune == NULL)
 		return err_set(e, ERR_CONFIG, "no intune_scope for this cloud: "
 		    "use --intune-scope");
 	return 0;
@@ -325,7 +319,7 @@ cmd_validate(struct probe *p, int argc, char **argv, struct err *e)
 	(void)argc;
 	if (probe_need_intune(p, e) == -1 ||
 	    probe_read_der(argv[2], &csr, e) == -1 ||
-	    intune_scep_validate(p->intune, argv[1], csr.data, csr.len, &v,
+	    intune_scep_validate(p->clients.intune, argv[1], csr.data, csr.len, &v,
 	    e) == -1)
 		goto out;
 	printf("code %s\n", v.code);
@@ -354,7 +348,7 @@ cmd_notify_success(struct probe *p, int argc, char **argv, struct err *e)
 	n.cert_len = cert.len;
 	n.ca_configuration = argc > 4 ? argv[4] : NULL;
 	n.certificate_authority = argc > 5 ? argv[5] : NULL;
-	if (intune_scep_notify_success(p->intune, &n, e) == -1)
+	if (intune_scep_notify_success(p->clients.intune, &n, e) == -1)
 		goto out;
 	printf("notified successNotification\n");
 	rc = 0;
@@ -398,7 +392,7 @@ cmd_notify_failure(struct probe *p, int argc, char **argv, struct err *e)
 	n.csr_der = csr.data;
 	n.csr_len = csr.len;
 	n.description = desc.len > 0 ? (char *)desc.data : "";
-	if (intune_scep_notify_failure(p->intune, &n, e) == -1)
+	if (intune_scep_notify_failure(p->clients.intune, &n, e) == -1)
 		goto out;
 	printf("notified failureNotification\n");
 	rc = 0;
@@ -415,7 +409,7 @@ cmd_revocations(struct probe *p, int argc, char **argv, struct err *e)
 	size_t				i;
 
 	if (probe_need_intune(p, e) == -1 ||
-	    intune_revocation_download(p->intune, argc > 1 ? atoi(argv[1]) :
+	    intune_revocation_download(p->clients.intune, argc > 1 ? atoi(argv[1]) :
 	    100, &l, e) == -1)
 		return 1;
 	for (i = 0; i < l.n; i++)
@@ -444,7 +438,7 @@ cmd_upload_result(struct probe *p, int argc, char **argv, struct err *e)
 	r.succeeded = strcmp(argv[2], "ok") == 0;
 	r.error_code = atoi(argv[3]);
 	r.error_message = msg.len > 0 ? (char *)msg.data : "";
-	if (intune_revocation_upload(p->intune, &r, 1, e) == 0) {
+	if (intune_revocation_upload(p->clients.intune, &r, 1, e) == 0) {
 		printf("uploaded 1 result\n");
 		rc = 0;
 	}
@@ -604,35 +598,20 @@ probe_options(struct probe *p, int argc, char **argv, struct err *e)
 	return 0;
 }
 
-/* Builds the clients, as scep-ca and the FreeRADIUS module do. */
+/* Builds the clients with the builder scep-ca and the module use. */
 static int
 probe_open(struct probe *p, struct err *e)
 {
-	struct http_client_opts	opts = {0};
-
 	if (entra_conf_validate(p->conf, e) == -1)
 		return -1;
-	opts.ca_bundle = p->conf->ca_bundle;
-	opts.user_agent = p->conf->caller_info;
-	opts.max_retries = p->conf->max_retries;
-	if ((p->http = http_client_new(&opts, e)) == NULL ||
-	    (p->tokens = entra_token_client_new(p->conf, p->http, e)) == NULL ||
-	    (p->graph = graph_client_new(p->conf, p->tokens, e)) == NULL)
-		return -1;
-	if (p->conf->intune_scope != NULL &&
-	    (p->intune = intune_client_new(p->conf, p->tokens, p->graph,
-	    e)) == NULL)
-		return -1;
-	return 0;
+	return msft_clients_new(&p->clients, p->conf,
+	    p->conf->intune_scope != NULL ? MSFT_CLIENTS_INTUNE : 0, e);
 }
 
 static void
 probe_close(struct probe *p)
 {
-	intune_client_free(p->intune);
-	graph_client_free(p->graph);
-	entra_token_client_free(p->tokens);
-	http_client_free(p->http);
+	msft_clients_free(&p->clients);
 	entra_conf_free(p->conf);
 }
 
