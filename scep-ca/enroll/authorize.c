@@ -79,9 +79,8 @@ attr_wipe(X509_ATTRIBUTE *a)
  * arrived, and the stored copy is only read back to issue the approved
  * request (handle_poll()), which verifies nothing again.
  *
- * csr may come from the parsing-only library context (scep/msg_int.h),
- * which has no algorithms: it is only encoded here, which fetches none,
- * and the copy is decoded in the default context.
+ * csr is parse-only (scep/msg.h): it is only encoded here, which fetches
+ * nothing, and the copy is decoded in the default context.
  */
 int
 csr_der_without_challenge(X509_REQ *csr, struct buf *out, struct err *e)

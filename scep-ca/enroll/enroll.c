@@ -196,27 +196,22 @@ out:
 }
 
 /*
- * Is the request signed by a certificate this CA issued?  The signer was
- * parsed in a context without algorithms (scep/msg_int.h), so the check
- * runs on a copy parsed normally, and only when the issuer name is ours.
+ * Is the request signed by a certificate this CA issued?  The signer is
+ * parse-only (scep/msg.h): the signature is checked on a copy, and only
+ * when the issuer name is ours.
  */
 static int
 signed_by_our_cert(const struct enroll *en)
 {
-	X509		*x = en->req.signer, *full;
-	unsigned char	*der = NULL;
-	const unsigned char *p;
-	int		 len, ours = 0;
+	X509	*full;
+	int	 ours;
 
-	if (X509_NAME_cmp(X509_get_issuer_name(x),
-	    X509_get_subject_name(ca_cert(en->ctx->ca))) != 0 ||
-	    (len = i2d_X509(x, &der)) <= 0)
+	if (en->req.signer == NULL || X509_NAME_cmp(X509_get_issuer_name(
+	    en->req.signer), X509_get_subject_name(ca_cert(en->ctx->ca))) != 0 ||
+	    (full = scep_req_signer_copy(&en->req)) == NULL)
 		return 0;
-	p = der;
-	if ((full = d2i_X509(NULL, &p, len)) != NULL)
-		ours = ca_issued(en->ctx->ca, full);
+	ours = ca_issued(en->ctx->ca, full);
 	X509_free(full);
-	OPENSSL_free(der);
 	return ours;
 }
 

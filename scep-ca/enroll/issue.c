@@ -143,7 +143,7 @@ policy_check_csr(const struct profile_conf *p, X509_REQ *req, EVP_PKEY *key,
 
 	if (check_csr_digest(p, req, e) == -1)
 		goto out;
-	/* In the default context: req may come from a parsing-only one. */
+	/* With the key, in the default context: req is parse-only (scep/msg.h). */
 	if (X509_REQ_verify_ex(req, key, NULL, NULL) != 1) {
 		err_set_ossl(e, ERR_BAD_SIGNATURE, "the CSR's self-signature"
 		    " does not verify");

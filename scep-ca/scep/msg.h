@@ -46,6 +46,19 @@ enum scep_pki_status {
 struct scep_codec;
 
 /* A decoded request.  Every pointer is owned; scep_req_free() frees. */
+/*
+ * A decoded request.  Its X.509 objects (p7, signer, csr) are PARSE-ONLY:
+ * they were decoded in the codec's library context, which has OpenSSL's
+ * null provider and no algorithms, so that decoding skips OpenSSL 3's
+ * costly generic public-key decoder.  Names, extensions, serials and
+ * encodings read from them as usual; anything that would fetch an
+ * algorithm from their context must not be done on them.  The rule has
+ * three doors, all here: keys come as signer_key and csr_key (decoded in
+ * the default context), a signature is verified with one of those keys
+ * (X509_REQ_verify_ex(csr, csr_key, NULL, NULL)), and a certificate to
+ * verify or compare cryptographically is copied out with
+ * scep_req_signer_copy().
+ */
 struct scep_req {
 	const struct scep_codec *codec;	/* borrowed */
 	PKCS7		*p7;		/* the whole pkiMessage */
@@ -125,7 +138,7 @@ int	scep_req_open(struct scep_req *req, struct ca *ca, int allow_legacy,
 	    int max_rsa_bits, struct err *e);
 
 /*
- * Parses a DER PKCS#10 request (cheaply, see msg_int.h) and reads
+ * Parses a DER PKCS#10 request (parse-only, see struct scep_req) and reads
  * its public key with pki_pubkey_decode() (not bounded: callers with a
  * request from the network apply scep_key_check()).  The request's
  * objects must not be used for anything that fetches algorithms except
@@ -137,6 +150,13 @@ int	scep_csr_parse(const struct scep_codec *c, const unsigned char *der,
 
 /* Frees everything req owns and zeroes it.  Accepts NULL. */
 void	scep_req_free(struct scep_req *req);
+
+/*
+ * The signer's certificate decoded again in the default library context,
+ * fit for X509_verify() and the like (see struct scep_req).  The caller
+ * frees it.  NULL when there is no signer or on failure.
+ */
+X509	*scep_req_signer_copy(const struct scep_req *req);
 
 /*
  * Encodes a CertRep for req, signed by the RA with the request's digest;

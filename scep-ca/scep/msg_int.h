@@ -21,17 +21,22 @@ enum scep_attr {
 };
 
 /*
- * Ownership: everything is owned by the codec.  parse_ctx is a library
- * context holding only OpenSSL's null provider: certificates and CSRs
- * parsed in it skip OpenSSL 3.0's costly generic public-key decoder (their
- * keys are read with pki_pubkey_decode() instead).  Nothing else may use
- * it: it has no algorithms.
+ * Ownership: everything is owned by the codec.  parse_ctx is the
+ * parse-only library context of struct scep_req (msg.h): only
+ * scep_parse_only() decodes in it.
  */
 struct scep_codec {
 	ASN1_OBJECT	*oid[SCEP_ATTR__COUNT];
 	OSSL_LIB_CTX	*parse_ctx;
 	OSSL_PROVIDER	*null_provider;
 };
+
+/*
+ * Decodes one item of type it from *pp (len bytes at most) in the codec's
+ * parse-only context, advancing *pp as d2i does.  NULL on failure.
+ */
+ASN1_VALUE	*scep_parse_only(const struct scep_codec *c, const ASN1_ITEM *it,
+		    const unsigned char **pp, long len);
 
 /* The first signerInfo of a SignedData (borrowed), or NULL. */
 PKCS7_SIGNER_INFO	*scep_signer_info(PKCS7 *p7);

@@ -97,6 +97,29 @@ scep_msg_type_name(int type)
 	}
 }
 
+ASN1_VALUE *
+scep_parse_only(const struct scep_codec *c, const ASN1_ITEM *it,
+    const unsigned char **pp, long len)
+{
+	return ASN1_item_d2i_ex(NULL, pp, len, it, c->parse_ctx, NULL);
+}
+
+X509 *
+scep_req_signer_copy(const struct scep_req *req)
+{
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	X509			*full = NULL;
+	int			 len;
+
+	if (req->signer == NULL || (len = i2d_X509(req->signer, &der)) <= 0)
+		return NULL;
+	p = der;
+	full = d2i_X509(NULL, &p, len);		/* the default context */
+	OPENSSL_free(der);
+	return full;
+}
+
 void
 scep_req_free(struct scep_req *req)
 {
@@ -265,8 +288,8 @@ scep_req_parse(const struct scep_codec *c, const unsigned char *der,
 	req->codec = c;
 	if (len == 0 || len > 0x7fffffff)
 		return err_set(e, ERR_PARSE, "scep: empty pkiMessage");
-	if ((req->p7 = (PKCS7 *)ASN1_item_d2i_ex(NULL, &p, (long)len,
-	    ASN1_ITEM_rptr(PKCS7), c->parse_ctx, NULL)) == NULL)
+	if ((req->p7 = (PKCS7 *)scep_parse_only(c, ASN1_ITEM_rptr(PKCS7), &p,
+	    (long)len)) == NULL)
 		return err_set_ossl(e, ERR_PARSE, "scep: the pkiMessage is not"
 		    " a PKCS#7 structure");
 	if (p != der + len)
@@ -698,8 +721,8 @@ open_envelope(struct scep_req *req, struct ca *ca, int allow_legacy,
 	int			 rc = -1;
 
 	if (content == NULL || (p = content->data,
-	    (env = (PKCS7 *)ASN1_item_d2i_ex(NULL, &p, content->length,
-	    ASN1_ITEM_rptr(PKCS7), req->codec->parse_ctx, NULL)) == NULL) ||
+	    (env = (PKCS7 *)scep_parse_only(req->codec, ASN1_ITEM_rptr(PKCS7),
+	    &p, content->length)) == NULL) ||
 	    !PKCS7_type_is_enveloped(env)) {
 		err_set_ossl(e, ERR_PARSE, "scep: the pkiEnvelope is not an"
 		    " EnvelopedData");
@@ -789,8 +812,8 @@ scep_csr_parse(const struct scep_codec *c, const unsigned char *der,
 	const unsigned char	*p = der;
 
 	*key = NULL;
-	*csr = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, (long)len,
-	    ASN1_ITEM_rptr(X509_REQ), c->parse_ctx, NULL);
+	*csr = (X509_REQ *)scep_parse_only(c, ASN1_ITEM_rptr(X509_REQ), &p,
+	    (long)len);
 	if (*csr == NULL)
 		return err_set_ossl(e, ERR_PARSE, "scep: the envelope does not"
 		    " hold a PKCS#10 request");

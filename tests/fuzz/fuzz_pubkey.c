@@ -50,8 +50,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 0x7fffffff)
 		return 0;
-	pub = (X509_PUBKEY *)ASN1_item_d2i_ex(NULL, &p, (long)size,
-	    ASN1_ITEM_rptr(X509_PUBKEY), codec->parse_ctx, NULL);
+	pub = (X509_PUBKEY *)scep_parse_only(codec, ASN1_ITEM_rptr(X509_PUBKEY),
+	    &p, (long)size);
 	ref = d2i_PUBKEY(NULL, &q, (long)size);
 	if (pub == NULL) {
 		if (ref != NULL)
