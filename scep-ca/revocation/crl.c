@@ -21,7 +21,7 @@
 #include "revocation/crl.h"
 #include "revocation/http_cache.h"
 
-/* How often the thread polls the store's revocation generation. */
+/* How often the thread polls the store's revocation token. */
 #define CRL_POLL_SECONDS	1
 /* After a failed signing, the next attempt waits at least this long. */
 #define CRL_RETRY_SECONDS	5
@@ -412,18 +412,17 @@ service_sign(struct crl_service *svc, const char *why)
 	return 0;
 }
 
-/* Reads the revocation generation; on error keeps *gen and logs. */
+/*
+ * Reads the store's revocation token into *gen (compared for equality
+ * only); keeps *gen when the store cannot tell (it logs why).
+ */
 static void
 poll_generation(struct crl_service *svc, int64_t *gen)
 {
-	struct err	e = {0};
-	int64_t		g;
+	uint64_t	t;
 
-	if (store_revocation_generation(svc->st, &g, &e) == -1)
-		log_warn("crl", "cannot read the revocation generation: %s",
-		    e.msg);
-	else
-		*gen = g;
+	if ((t = store_watch_token(svc->st, STORE_WATCH_REVOCATION)) != 0)
+		*gen = (int64_t)t;
 }
 
 /*

@@ -8,10 +8,11 @@
  * [crl] next_update).  It learns of changes two ways:
  *   - crl_service_changed(), which code in the daemon (the sync jobs)
  *     calls after changing a status: the thread wakes at once;
- *   - the store's revocation generation, which store_cert_set_status()
- *     bumps in the same transaction as the change and which the thread
- *     polls every second: changes made by another process (the
- *     `scep-ca revoke` command) are noticed too.
+ *   - the store's revocation token (store_watch_token(),
+ *     STORE_WATCH_REVOCATION), which every status change moves in its
+ *     own transaction and which the thread polls every second: changes
+ *     made by another process (the `scep-ca revoke` command) are noticed
+ *     too.
  *
  * Thread-safety: a struct crl_blob is immutable and reference-counted;
  * every crl_service_* function may be called from any thread.

@@ -277,7 +277,7 @@ out:
 
 /*
  * Looks every CertID up; the status of the response (§2.3).  *mark is
- * the store's change mark read before the first status.
+ * the store's commit token read before the first status.
  */
 static enum ocsp_resp_status
 lookup_all(struct ocsp_responder *r, OCSP_REQUEST *req, struct cert_answer *a,
@@ -286,7 +286,7 @@ lookup_all(struct ocsp_responder *r, OCSP_REQUEST *req, struct cert_answer *a,
 	struct err	e = {0};
 	int		i;
 
-	*mark = store_change_mark(r->st);
+	*mark = store_watch_token(r->st, STORE_WATCH_COMMIT);
 	for (i = 0; i < n; i++) {
 		if (lookup(r, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req,
 		    i)), &a[i], &e) == -1) {
@@ -372,7 +372,7 @@ answer_plain(struct ocsp_responder *r, const unsigned char *der, size_t len,
 		return 0;
 	k.signer = ca_ocsp_signer_generation(r->ca);
 	/* The mark first: an equal mark later proves the status unchanged. */
-	mark = store_change_mark(r->st);
+	mark = store_watch_token(r->st, STORE_WATCH_COMMIT);
 	if (ocsp_cache_get_unchanged(r->cache, &k, mark, now, r->cache_seconds,
 	    out, &hit) ||
 	    (read_status(r, &k, &e) == 0 && ocsp_cache_get(r->cache, &k, mark,

@@ -4,7 +4,8 @@
  * Every answer gives the certificate's status in the store at the time
  * of the query, so a revocation is visible on the very next query: the
  * status is read from the store, or known unchanged because nothing was
- * committed to the store since it was last read (store_change_mark()).  Responses are signed by
+ * committed to the store since it was last read (the store's commit
+ * token, store_watch_token()).  Responses are signed by
  * the delegated OCSP signer (DIR/ocsp.crt, made by `init`, created at
  * start when missing and renewed by the responder's thread when a third
  * of its validity is left) or by the CA key ([ocsp] signer = ca).

@@ -6,11 +6,10 @@
  * A response is reused only for the same single CertID (hash algorithm
  * and serial, our CA) asked without a nonce, only while the store still
  * gives the status it states (the caller looks the status up, or learns
- * from store_change_mark() that nothing changed since it last did), only
- * while the same signer signs, and only for max_age seconds after it was
- * signed.  About `entries`
- * responses are kept (in sets of 8; a new one replaces the oldest of its
- * set).
+ * from the store's commit token, store_watch_token(), that nothing
+ * changed since it last did), only while the same signer signs, and only
+ * for max_age seconds after it was signed.  About `entries` responses
+ * are kept (in sets of 8; a new one replaces the oldest of its set).
  *
  * Thread-safety: every function may be called from any thread; sets are
  * guarded by striped mutexes.
@@ -60,9 +59,10 @@ void		 ocsp_etag(const unsigned char *der, size_t len,
 /*
  * Copies into out the response cached for k (the status just read from
  * the store) if it was signed less than max_age seconds before now and
- * fills *hit.  mark is the store_change_mark() read before that status:
- * it is remembered, so ocsp_cache_get_unchanged() can later tell that
- * the status is still current.  Returns 1 on a hit, 0 otherwise (c may
+ * fills *hit.  mark is the store's commit token (store_watch_token(),
+ * STORE_WATCH_COMMIT) read before that status: it is remembered, so
+ * ocsp_cache_get_unchanged() can later tell that the status is still
+ * current.  Returns 1 on a hit, 0 otherwise (c may
  * be NULL).
  */
 int		 ocsp_cache_get(struct ocsp_cache *c, const struct ocsp_cache_key *k,

@@ -130,7 +130,7 @@ ocsp_presign(struct ocsp_responder *r)
 			goto out;
 		memcpy(after, p.last, sizeof(after));
 		p.now = time(NULL);
-		p.mark = store_change_mark(r->st);
+		p.mark = store_watch_token(r->st, STORE_WATCH_COMMIT);
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 		n = store_status_page(r->st, after, p.now, PRESIGN_PAGE,
 		    presign_one, &p, &e);

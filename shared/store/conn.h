@@ -89,6 +89,17 @@ void			 store_stmt_done(sqlite3_stmt *s);
 int			 store_begin(struct store_conn *c, struct err *e);
 int			 store_end(struct store_conn *c, int commit, struct err *e);
 
+/*
+ * The store's change signal state (watch.c): made by store_open(), freed
+ * (NULL accepted) by store_close() before the connections, so that the
+ * last of those still removes the WAL.  store_watch_new() returns NULL
+ * when out of memory; store_watch_of() the store's (store.c).
+ */
+struct store_watch;
+struct store_watch	*store_watch_new(void);
+void			 store_watch_free(struct store_watch *w);
+struct store_watch	*store_watch_of(struct store *st);
+
 /* Fills e from the connection's last error; ERR_EXISTS for constraints. */
 int			 store_sql_err(struct store_conn *c, struct err *e,
 			    const char *what);

@@ -1,9 +1,9 @@
 /*
  * store.c - the SQLite store's machinery: per-thread connections, the
- * prepared statements, migrations, transactions, the change mark.  The
- * tables' own code is in cert.c (certificates), txn.c (SCEP
- * transactions, challenges, audit, meta), outbox.c, crl.c,
- * sync.c and entra.c.
+ * prepared statements, migrations, transactions.  The tables' own code
+ * is in cert.c (certificates), txn.c (SCEP transactions, challenges,
+ * audit, meta), outbox.c, crl.c, sync.c and entra.c; the change signal
+ * in watch.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,16 +42,7 @@ struct store {
 	 * admin commands) still meet the busy timeout.
 	 */
 	pthread_mutex_t		 write_lock;
-	/*
-	 * store_change_mark(): a read-only connection of its own (opened on
-	 * the first call, under lock, and used by nothing else) keeps the
-	 * -shm file mapped; markhdr points at the WAL-index header in it.
-	 * markhdr and markfailed are set once under lock, then read without
-	 * it (atomic loads).
-	 */
-	sqlite3			*markdb;
-	const uint32_t		*markhdr;
-	int			 markfailed;	/* no mark for this store */
+	struct store_watch	*watch;	/* store_watch_token(), watch.c */
 };
 
 #define CERT_COLS \
@@ -493,7 +484,10 @@ store_open(const char *path, int flags, struct err *e)
 
 	pthread_once(&once, store_sqlite_config);
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->path = strdup(path)) == NULL) {
+	    (st->path = strdup(path)) == NULL ||
+	    (st->watch = store_watch_new()) == NULL) {
+		if (st != NULL)
+			free(st->path);
 		free(st);
 		err_set(e, ERR_NOMEM, "store: out of memory");
 		return NULL;
@@ -504,6 +498,7 @@ store_open(const char *path, int flags, struct err *e)
 	if (pthread_key_create(&st->key, store_conn_destroy) != 0) {
 		pthread_mutex_destroy(&st->lock);
 		pthread_mutex_destroy(&st->write_lock);
+		store_watch_free(st->watch);
 		free(st->path);
 		free(st);
 		err_set(e, ERR_NOMEM, "store: no thread key");
@@ -536,10 +531,10 @@ store_close(struct store *st)
 		return;
 	pthread_key_delete(st->key);
 	/*
-	 * The read-only mark connection first: the last connection to close
-	 * checkpoints and removes the WAL, which only a writer can do.
+	 * The watch's read-only connection first: the last connection to
+	 * close checkpoints and removes the WAL, which only a writer can do.
 	 */
-	sqlite3_close(st->markdb);
+	store_watch_free(st->watch);
 	for (c = st->conns; c != NULL; c = next) {
 		next = c->next;
 		store_conn_free(c);
@@ -554,6 +549,12 @@ const char *
 store_path(const struct store *st)
 {
 	return st->path;
+}
+
+struct store_watch *
+store_watch_of(struct store *st)
+{
+	return st->watch;
 }
 
 int
@@ -589,171 +590,3 @@ store_col_copy(sqlite3_stmt *s, int col, char *out, size_t size)
 	snprintf(out, size, "%s", t != NULL ? (const char *)t : "");
 }
 
-
-/* ---- change mark ------------------------------------------------------ */
-
-/*
- * The WAL-index header at the start of the -shm file, kept twice, in
- * native byte order (https://www.sqlite.org/walformat.html, "The
- * WAL-Index Header").  Fields keep SQLite's names so they can be found
- * in wal.c.
- */
-struct wal_index_hdr {
-	uint32_t	iVersion;
-	uint32_t	unused;
-	uint32_t	iChange;	/* +1 on every commit */
-	uint8_t		isInit;
-	uint8_t		bigEndCksum;
-	uint16_t	szPage;
-	uint32_t	mxFrame;	/* last committed frame of the WAL */
-	uint32_t	nPage;
-	uint32_t	aFrameCksum[2];
-	uint32_t	aSalt[2];	/* new random aSalt[1] per WAL restart */
-	uint32_t	aCksum[2];
-};
-
-#define WAL_INDEX_VERSION	3007000	/* iVersion of the only format */
-#define WAL_INDEX_REGION	32768	/* SQLite's shm region size */
-#define WAL_HDR_WORDS		(sizeof(struct wal_index_hdr) / 4)
-#define MARK_TRIES		8	/* reads racing a header write */
-
-_Static_assert(sizeof(struct wal_index_hdr) == 48, "WAL-index header size");
-
-/*
- * The mark of one header.  A commit increments iChange, so the high half
- * changes with each.  The low half guards against a recovery (after a
- * process died writing the header), which restarts iChange at 0 with the
- * same salts and could give back a mark seen before: within one WAL
- * generation mxFrame only grows (every commit appends a frame), and a
- * new generation has a new random salt.  Bit 31 is set so that a mark is
- * never 0 ("unknown") without folding two headers onto one mark; that
- * bit only tells apart mxFrames 2^31 frames apart, a WAL no store grows
- * (8 TiB at 4 KiB pages; SQLite checkpoints every 1000 frames).
- */
-static uint64_t
-wal_index_mark(const struct wal_index_hdr *h)
-{
-	return (uint64_t)h->iChange << 32 |
-	    ((h->aSalt[1] ^ h->mxFrame) | 1U << 31);
-}
-
-/*
- * Reads the header as SQLite's walIndexTryHdr() does: a writer stores
- * copy 2, a memory barrier, then copy 1; copy 1 read first and equal to
- * copy 2 read after a barrier was not torn.  Returns the mark, or 0.
- */
-static uint64_t
-wal_index_read(const uint32_t *shm)
-{
-	uint32_t		w1[WAL_HDR_WORDS], w2[WAL_HDR_WORDS];
-	struct wal_index_hdr	h;
-	size_t			i;
-	int			try;
-
-	for (try = 0; try < MARK_TRIES; try++) {
-		for (i = 0; i < WAL_HDR_WORDS; i++)
-			w1[i] = __atomic_load_n(&shm[i], __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		/* Acquire: the caller reads what the mark guards after it. */
-		for (i = 0; i < WAL_HDR_WORDS; i++)
-			w2[i] = __atomic_load_n(&shm[WAL_HDR_WORDS + i],
-			    __ATOMIC_ACQUIRE);
-		if (memcmp(w1, w2, sizeof(w1)) == 0)
-			break;
-	}
-	if (try == MARK_TRIES)
-		return 0;
-	memcpy(&h, w1, sizeof(h));
-	if (!h.isInit || h.iVersion != WAL_INDEX_VERSION)
-		return 0;
-	return wal_index_mark(&h);
-}
-
-/*
- * Tells whether db is a file in WAL mode, after a first read, which is
- * what opens the WAL and maps its shared memory.
- */
-static int
-store_mark_is_wal(sqlite3 *db)
-{
-	sqlite3_stmt	*s = NULL;
-	const char	*file = sqlite3_db_filename(db, "main");
-	int		 wal = 0;
-
-	if (file == NULL || *file == '\0')
-		return 0;		/* in memory, or temporary */
-	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
-	    NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL) ==
-	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		wal = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
-		    "wal") == 0;
-	sqlite3_finalize(s);
-	return wal;
-}
-
-/*
- * Opens st->markdb and gets the -shm region 0 from SQLite's VFS rather
- * than mapping the file ourselves: SQLite keeps the region mapped until
- * the connection closes, and while a connection has the shared memory
- * open, no other one reinitialises (truncates) the file under the
- * mapping.  Called under st->lock.  Returns the header, or NULL.
- */
-static const uint32_t *
-store_mark_map(struct store *st)
-{
-	sqlite3_file		*fp = NULL;
-	void volatile		*region = NULL;
-	const sqlite3_io_methods *io;
-	int			 rc;
-
-	if (sqlite3_open_v2(st->path, &st->markdb, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_busy_timeout(st->markdb, 10000);
-	if (!store_mark_is_wal(st->markdb) ||
-	    sqlite3_file_control(st->markdb, "main", SQLITE_FCNTL_FILE_POINTER,
-	    &fp) != SQLITE_OK || fp == NULL || (io = fp->pMethods) == NULL ||
-	    io->iVersion < 2 || io->xShmMap == NULL)
-		return NULL;
-	/* SQLITE_READONLY: mapped, but from a -shm we may not write. */
-	rc = io->xShmMap(fp, 0, WAL_INDEX_REGION, 0, &region);
-	if (rc != SQLITE_OK && rc != SQLITE_READONLY)
-		return NULL;
-	return (const uint32_t *)region;
-}
-
-/* The first call: maps the header, or records that there is none. */
-static const uint32_t *
-store_mark_setup(struct store *st)
-{
-	const uint32_t	*hdr;
-
-	pthread_mutex_lock(&st->lock);
-	hdr = st->markhdr;
-	if (hdr == NULL && !st->markfailed) {
-		if ((hdr = store_mark_map(st)) != NULL)
-			__atomic_store_n(&st->markhdr, hdr, __ATOMIC_RELEASE);
-		else {
-			log_debug("store", "%s: no change mark (not in WAL"
-			    " mode, or no shared memory)", st->path);
-			sqlite3_close(st->markdb);
-			st->markdb = NULL;
-			__atomic_store_n(&st->markfailed, 1, __ATOMIC_RELEASE);
-		}
-	}
-	pthread_mutex_unlock(&st->lock);
-	return hdr;
-}
-
-uint64_t
-store_change_mark(struct store *st)
-{
-	const uint32_t	*hdr = __atomic_load_n(&st->markhdr, __ATOMIC_ACQUIRE);
-
-	if (hdr == NULL &&
-	    (__atomic_load_n(&st->markfailed, __ATOMIC_ACQUIRE) ||
-	    (hdr = store_mark_setup(st)) == NULL))
-		return 0;
-	return wal_index_read(hdr);
-}

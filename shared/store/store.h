@@ -145,27 +145,84 @@ void		 store_flusher_stop(struct store_flusher *f);
 /* Cheap liveness check for /healthz.  Returns 0 or -1. */
 int		 store_ping(struct store *st, struct err *e);
 
+/* ---- the change signal (watch.c) -------------------------------- */
+
 /*
- * A value that changes whenever any connection, in this process or any
- * other (the revoke command, a sqlite3 shell), commits a write to the
- * store, so that a reader can tell, without a SQLite read transaction,
- * that what it read earlier is still current.  The rule: read the mark
+ * What a reader can watch.  An OCSP answer is reused while nothing at
+ * all was committed, which a sqlite3 shell's edit of a status also
+ * ends; the CRL lists statuses only, and is signed again when one
+ * changes, not after every enrollment.
+ */
+enum store_watch_kind {
+	STORE_WATCH_COMMIT = 0,		/* any commit */
+	STORE_WATCH_REVOCATION,		/* a certificate's status changed */
+};
+
+/*
+ * A token that changes whenever a change of that kind is committed, by
+ * any connection, in this process or any other (the revoke command, a
+ * sqlite3 shell), so that a reader can tell, without a read of its own,
+ * that what it read earlier is still current.  The rule: read the token
  * BEFORE reading the data it guards; a later call that returns the same
- * non-zero mark proves nothing was committed in between.  The mark may
- * also change with no commit (a checkpoint restarting the WAL): that
- * only costs a read.
+ * non-zero token proves nothing of that kind was committed in between.
+ * Tokens are compared for equality only.  One may also change with no
+ * such commit: that only costs a read.
  *
- * Returns 0 when a change cannot be known (the store is not in WAL mode,
- * is in memory, its shared memory cannot be mapped, or a writer was in
- * the middle of publishing a commit): the caller must read, and must not
- * compare 0 with anything.  Never 0 otherwise.
+ * Returns 0 when a change cannot be known: the caller must read, and
+ * must not compare 0 with anything.  Never 0 otherwise.
  *
- * It reads the WAL-index header SQLite keeps in the -shm file: tens of
- * nanoseconds, no lock, no system call.  The first call opens a
- * connection of the store's own to map it (under the store's mutex).
+ * STORE_WATCH_COMMIT reads the WAL-index header SQLite keeps in the -shm
+ * file: tens of nanoseconds, no lock, no system call.  It is 0 when the
+ * store is not in WAL mode, is in memory, its shared memory cannot be
+ * mapped, or a writer was in the middle of publishing a commit.  The
+ * first call opens a connection of the store's own to map it.
+ *
+ * STORE_WATCH_REVOCATION is the revocation generation (crl.c, below),
+ * which every status change bumps in its own transaction
+ * (store_cert_set_status(), the sync jobs): a status edited by hand in a
+ * sqlite3 shell moves only STORE_WATCH_COMMIT.  It is read again only
+ * when the commit token moved, so it is as cheap while nothing is
+ * committed; 0 (and a warning logged) when it cannot be read.
+ *
  * Thread-safe; read-only stores work too.
  */
-uint64_t	 store_change_mark(struct store *st);
+uint64_t	 store_watch_token(struct store *st, enum store_watch_kind kind);
+
+/*
+ * Waits until store_watch_token(st, kind) returns a non-zero token other
+ * than token, or for timeout_ms.  Returns 1 when it did, or when the
+ * store could not tell at the end (the caller must read); 0 when
+ * nothing of that kind changed.  SQLite tells no one of a commit, so
+ * this looks at the token every 50 ms; a thread that must stop promptly
+ * bounds timeout_ms.  Thread-safe.
+ */
+int		 store_watch_wait(struct store *st, enum store_watch_kind kind,
+		    uint64_t token, int timeout_ms);
+
+/*
+ * A PostgreSQL store would give the same two calls with LISTEN/NOTIFY,
+ * a channel per kind (store_commit, store_revocation):
+ *   - every write transaction runs NOTIFY store_commit, and one that
+ *     changes a status (where the revocation generation is bumped
+ *     today) NOTIFY store_revocation too.  PostgreSQL delivers a
+ *     notification only when its transaction commits, once per channel
+ *     and transaction, to the listeners of every process;
+ *   - the store keeps one connection of its own that LISTENs on both,
+ *     and a thread that waits on its socket (poll(2)) and, for each
+ *     notification, advances an atomic counter per kind (never 0) and
+ *     wakes the waiters (a condition variable);
+ *   - store_watch_token() is an atomic load of the kind's counter,
+ *     nanoseconds as now.  This process's commits advance it before they
+ *     return, so its own changes are seen at once;
+ *   - store_watch_wait() sleeps on that condition variable: woken by the
+ *     commit itself, it costs nothing while nothing changes;
+ *   - while the connection is down notifications may be lost: the token
+ *     is 0 until it listens again, then the counters advance.
+ * The one guarantee that weakens: another process's commit is seen when
+ * its notification arrives (well under a millisecond on one host), not
+ * the instant it commits as with the WAL index.  Where that matters, the
+ * token reads a counter row per kind instead (one round trip).
+ */
 
 /*
  * A new outbox entry: a notification the background sender delivers.
@@ -361,8 +418,9 @@ int64_t	store_outbox_count(struct store *st, int state, struct err *e);
 /*
  * The revocation generation: a counter in `meta` that
  * store_cert_set_status() increments in the same transaction as every
- * status change.  Publishers (the CRL service) poll it to notice changes
- * made by any process.  *out is 0 before the first change.  Returns 0/-1.
+ * status change; STORE_WATCH_REVOCATION's token stands on it (publishers
+ * watch that, not this).  *out is 0 before the first change.  Returns
+ * 0 or -1.
  */
 int	store_revocation_generation(struct store *st, int64_t *out,
 	    struct err *e);

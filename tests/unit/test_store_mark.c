@@ -1,8 +1,8 @@
 /*
- * Unit tests for store_change_mark() (shared/store/store.c): the mark must
- * change after every commit, whoever makes it (this thread, another
- * thread, another connection, another process), and be 0 where it
- * cannot be known.
+ * Unit tests for the store's commit token, the mark (store_watch_token(),
+ * STORE_WATCH_COMMIT, shared/store/watch.c): the mark must change after
+ * every commit, whoever makes it (this thread, another thread, another
+ * connection, another process), and be 0 where it cannot be known.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,15 +72,15 @@ mark_is_nonzero_and_unchanged_by_reads(void **state)
 	struct err		 e = {0};
 
 	assert_int_equal(issue(f->st, "0A"), 0);
-	m = store_change_mark(f->st);
+	m = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_true(m != 0);
 	assert_int_equal(store_cert_count(f->st, -1, &e), 1);
 	assert_int_equal(store_cert_status(f->st, "0A", &cs, &at, &reason,
 	    &e), 1);
 	assert_int_equal(store_cert_get(f->st, "0A", &r, &e), 0);
 	cert_row_clear(&r);
-	assert_true(store_change_mark(f->st) == m);
-	assert_true(store_change_mark(f->st) == m);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) == m);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) == m);
 }
 
 static void
@@ -90,14 +90,14 @@ mark_changes_with_each_commit_through_the_store(void **state)
 	uint64_t	 m0, m1, m2, m3;
 	struct err	 e = {0};
 
-	m0 = store_change_mark(f->st);
+	m0 = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_int_equal(issue(f->st, "1A"), 0);
-	m1 = store_change_mark(f->st);
+	m1 = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_int_equal(store_cert_set_status(f->st, "1A", CERT_REVOKED,
 	    REASON_KEY_COMPROMISE, "test", 0, NULL, &e), 0);
-	m2 = store_change_mark(f->st);
+	m2 = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_int_equal(store_meta_set(f->st, "k", "v", &e), 0);
-	m3 = store_change_mark(f->st);
+	m3 = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_true(m0 != 0 && m1 != 0 && m2 != 0 && m3 != 0);
 	assert_true(m1 != m0);
 	assert_true(m2 != m1);
@@ -118,12 +118,12 @@ mark_changes_after_a_commit_from_another_thread(void **state)
 	void		*rc;
 	uint64_t	 m;
 
-	m = store_change_mark(f->st);
+	m = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_true(m != 0);
 	assert_int_equal(pthread_create(&t, NULL, issue_thread, f->st), 0);
 	pthread_join(t, &rc);
 	assert_int_equal((intptr_t)rc, 0);
-	assert_true(store_change_mark(f->st) != m);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) != m);
 }
 
 static void
@@ -137,14 +137,14 @@ mark_changes_after_a_commit_by_another_connection(void **state)
 	struct err		 e = {0};
 
 	assert_int_equal(issue(f->st, "3A"), 0);
-	m = store_change_mark(f->st);
+	m = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_int_equal(store_cert_status(f->st, "3A", &cs, &at, &reason,
 	    &e), 1);
 	assert_int_equal(cs, CERT_VALID);
 	assert_int_equal(exec_elsewhere(f->path, "UPDATE certificates SET"
 	    " status = 'revoked', revoked_at = 5, reason = 1"
 	    " WHERE serial = '3A'"), SQLITE_OK);
-	assert_true(store_change_mark(f->st) != m);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) != m);
 	assert_int_equal(store_cert_status(f->st, "3A", &cs, &at, &reason,
 	    &e), 1);
 	assert_int_equal(cs, CERT_REVOKED);
@@ -180,13 +180,13 @@ mark_changes_after_a_commit_by_another_process(void **state)
 	close(go[0]);
 	f.st = store_open(f.path, STORE_CREATE, &e);
 	assert_non_null(f.st);
-	m = store_change_mark(f.st);
+	m = store_watch_token(f.st, STORE_WATCH_COMMIT);
 	assert_true(m != 0);
 	assert_int_equal(write(go[1], &c, 1), 1);
 	close(go[1]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_true(store_change_mark(f.st) != m);
+	assert_true(store_watch_token(f.st, STORE_WATCH_COMMIT) != m);
 	tu_store_close(&f);
 }
 
@@ -199,8 +199,8 @@ mark_is_zero_for_a_memory_store(void **state)
 	(void)state;
 	st = store_open(":memory:", STORE_CREATE, &e);
 	assert_non_null(st);
-	assert_true(store_change_mark(st) == 0);
-	assert_true(store_change_mark(st) == 0);
+	assert_true(store_watch_token(st, STORE_WATCH_COMMIT) == 0);
+	assert_true(store_watch_token(st, STORE_WATCH_COMMIT) == 0);
 	store_close(st);
 }
 
@@ -218,7 +218,7 @@ mark_is_zero_for_a_store_not_in_wal_mode(void **state)
 	assert_false(file_exists(f->path, "-shm"));
 	ro = store_open(f->path, STORE_RDONLY, &e);
 	assert_non_null(ro);
-	assert_true(store_change_mark(ro) == 0);
+	assert_true(store_watch_token(ro, STORE_WATCH_COMMIT) == 0);
 	/* Looking did not create shared memory for a rollback journal. */
 	assert_false(file_exists(f->path, "-shm"));
 	store_close(ro);
@@ -237,13 +237,14 @@ read_only_store_sees_a_writers_commit(void **state)
 
 	ro = store_open(f->path, STORE_RDONLY, &e);
 	assert_non_null(ro);
-	m = store_change_mark(ro);
+	m = store_watch_token(ro, STORE_WATCH_COMMIT);
 	assert_true(m != 0);
 	assert_int_equal(store_cert_status(ro, "4A", &cs, &at, &reason, &e), 0);
-	assert_true(store_change_mark(ro) == m);
+	assert_true(store_watch_token(ro, STORE_WATCH_COMMIT) == m);
 	assert_int_equal(issue(f->st, "4A"), 0);
-	assert_true(store_change_mark(ro) != m);
-	assert_true(store_change_mark(ro) == store_change_mark(f->st));
+	assert_true(store_watch_token(ro, STORE_WATCH_COMMIT) != m);
+	assert_true(store_watch_token(ro, STORE_WATCH_COMMIT) ==
+	    store_watch_token(f->st, STORE_WATCH_COMMIT));
 	assert_int_equal(store_cert_status(ro, "4A", &cs, &at, &reason, &e), 1);
 	store_close(ro);
 }
@@ -276,11 +277,12 @@ mark_reader(void *arg)
 
 	/* Every reader's first call at once: the lazy set-up races. */
 	pthread_barrier_wait(&race->start);
-	m0 = race->first[r->id] = store_change_mark(race->st);
+	m0 = race->first[r->id] = store_watch_token(race->st,
+	    STORE_WATCH_COMMIT);
 	pthread_barrier_wait(&race->ready);
 	while (!last) {
 		last = __atomic_load_n(&race->stop, __ATOMIC_ACQUIRE);
-		m = store_change_mark(race->st);
+		m = store_watch_token(race->st, STORE_WATCH_COMMIT);
 		if (m != 0 && m != m0)
 			race->changed[r->id] = 1;
 	}
@@ -363,19 +365,19 @@ mark_changes_after_a_checkpoint_and_a_commit(void **state)
 	uint64_t	 m;
 
 	assert_int_equal(issue(f->st, "6A"), 0);
-	assert_true(store_change_mark(f->st) != 0);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) != 0);
 	assert_int_equal(checkpoint_elsewhere(f->path), 0);
-	m = store_change_mark(f->st);
+	m = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_true(m != 0);
 	assert_int_equal(issue(f->st, "6B"), 0);
-	assert_true(store_change_mark(f->st) != m);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) != m);
 
 	/* The same when the first commit after it comes from elsewhere. */
 	assert_int_equal(checkpoint_elsewhere(f->path), 0);
-	m = store_change_mark(f->st);
+	m = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	assert_int_equal(exec_elsewhere(f->path, "INSERT INTO meta (key, value)"
 	    " VALUES ('after', 'checkpoint')"), SQLITE_OK);
-	assert_true(store_change_mark(f->st) != m);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) != m);
 }
 
 /*
@@ -422,14 +424,14 @@ mark_does_not_repeat_after_a_wal_index_recovery(void **state)
 	for (i = 0; i < 32; i++) {
 		snprintf(serial, sizeof(serial), "8%04X", i);
 		assert_int_equal(issue(f->st, serial), 0);
-		seen[i] = store_change_mark(f->st);
+		seen[i] = store_watch_token(f->st, STORE_WATCH_COMMIT);
 	}
 	tear_wal_index_header(f->path);
-	assert_true(store_change_mark(f->st) == 0);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) == 0);
 	/* The next read finds the header torn and recovers it. */
 	assert_int_equal(store_cert_count(f->st, -1, NULL), 32);
 	for (i = 0; i < 32; i++) {
-		m = store_change_mark(f->st);
+		m = store_watch_token(f->st, STORE_WATCH_COMMIT);
 		assert_true(m != 0);
 		for (j = 0; j < 32; j++)
 			assert_true(m != seen[j]);
@@ -444,7 +446,7 @@ closing_the_store_still_removes_the_wal(void **state)
 	struct tu_store	*f = *state;
 
 	assert_int_equal(issue(f->st, "7A"), 0);
-	assert_true(store_change_mark(f->st) != 0);
+	assert_true(store_watch_token(f->st, STORE_WATCH_COMMIT) != 0);
 	assert_true(file_exists(f->path, "-wal"));
 	store_close(f->st);
 	f->st = NULL;
