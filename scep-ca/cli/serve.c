@@ -51,7 +51,6 @@ struct serve {
 	struct cli_providers	 providers;
 	char			*public_url;
 	struct ocsp_responder	*ocsp;
-	struct http_route	 routes[2];	/* /crl/ and /ocsp */
 };
 
 static void
@@ -88,15 +87,13 @@ load_legacy(struct serve *sv, struct err *e)
 	return 0;
 }
 
-/* CRL and OCSP services and their routes (after the store opens). */
+/* CRL and OCSP services (after the store opens); http/ serves them. */
 static int
 serve_revocation(struct serve *sv, struct err *e)
 {
 	if ((sv->ctx.crl = crl_service_start(&sv->ctx, e)) == NULL ||
 	    (sv->ocsp = ocsp_responder_start(&sv->ctx, e)) == NULL)
 		return -1;
-	sv->routes[0] = (struct http_route){ "/crl/", crl_http, sv->ctx.crl };
-	sv->routes[1] = (struct http_route){ "/ocsp", ocsp_http, sv->ocsp };
 	return 0;
 }
 
@@ -285,7 +282,7 @@ cmd_serve(int argc, char **argv, struct err *e)
 	if (serve_setup(&sv, dir, listen, level, &ra, e) == -1 ||
 	    serve_revocation(&sv, e) == -1 ||
 	    cloud_start_sync(&sv.ctx, e) == -1 ||
-	    http_start(sv.http, &sv.ctx, sv.routes, 2, e) == -1)
+	    http_start(sv.http, &sv.ctx, sv.ocsp, e) == -1)
 		goto out;
 	log_info("serve", "scep-ca ready: %d profile(s), URLs under %s",
 	    sv.conf.nprofiles, sv.public_url);

@@ -1,7 +1,8 @@
 /*
  * httpd.c - the HTTP face of scep-ca on libmicrohttpd: SCEP
  * operations (RFC 8894 §4) on every profile path and any path ending in
- * pkiclient.exe, /healthz and /ca.crt.
+ * pkiclient.exe, the CRL, OCSP, /healthz and /ca.crt, all in one route
+ * table (routes[] below).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,8 @@
 #include "enroll/enroll.h"
 #include "http/conns.h"
 #include "http/httpd.h"
+#include "revocation/crl.h"
+#include "revocation/ocsp.h"
 #include "scep/msg.h"
 #include "store/store.h"
 
@@ -56,19 +59,22 @@ struct http_server {
 	int			 max_conns;	/* below the descriptor limit */
 	struct http_conns	*conns;		/* open connections per address */
 	atomic_uint		 refused;	/* connections over a limit */
-	struct http_route	 routes[HTTP_MAX_ROUTES];
-	int			 nroutes;
+	struct ocsp_responder	*ocsp;		/* answers /ocsp; may be NULL */
 };
 
 /*
  * Per-request state, owned by MHD's *con_cls until completion: made by
- * on_uri() when the query string is refused, else by on_request().
+ * on_uri() when the query string is refused, else by on_request().  conn,
+ * url and method are set by route() for the handler it calls.
  */
 struct request {
-	struct buf	body;
-	int		started;	/* on_request() has seen it */
-	int		too_large;
-	int		too_many_args;
+	struct buf		 body;
+	int			 started;	/* on_request() has seen it */
+	int			 too_large;
+	int			 too_many_args;
+	struct MHD_Connection	*conn;
+	const char		*url;
+	const char		*method;	/* GET or POST */
 };
 
 static const char caps[] =
@@ -113,15 +119,16 @@ http_error(struct MHD_Connection *conn, unsigned status, const char *text)
 
 /* GET|POST ...?operation=PKIOperation: decode, run, answer a CertRep. */
 static enum MHD_Result
-do_pkioperation(struct http_server *s, struct MHD_Connection *conn,
-    const struct profile_conf *p, const char *method, struct request *rq)
+do_pkioperation(struct http_server *s, struct request *rq,
+    const struct profile_conf *p)
 {
-	const char	*msg;
-	struct buf	 der = {0}, reply = {0};
-	struct err	 e = {0};
-	enum MHD_Result	 ret;
+	struct MHD_Connection	*conn = rq->conn;
+	const char		*msg;
+	struct buf		 der = {0}, reply = {0};
+	struct err		 e = {0};
+	enum MHD_Result		 ret;
 
-	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+	if (strcmp(rq->method, MHD_HTTP_METHOD_POST) == 0) {
 		if (rq->body.len == 0)
 			return http_error(conn, MHD_HTTP_BAD_REQUEST,
 			    "empty PKIOperation body");
@@ -166,54 +173,151 @@ do_getcacert(struct http_server *s, struct MHD_Connection *conn)
 	return ret;
 }
 
-/* The SCEP operations of RFC 8894 §4 on a profile's path. */
+/*
+ * The SCEP operations of RFC 8894 §4 on the profile
+ * conf_profile_for_path() picks for the path.
+ */
 static enum MHD_Result
-do_scep(struct http_server *s, struct MHD_Connection *conn,
-    const struct profile_conf *p, const char *method, struct request *rq)
+route_scep(struct http_server *s, struct request *rq)
 {
-	const char	*op;
+	const struct profile_conf	*p;
+	const char			*op;
 
-	op = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	if ((p = conf_profile_for_path(s->ctx->conf, rq->url)) == NULL)
+		return http_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such path");
+	op = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
 	    "operation");
 	if (op == NULL)
-		return http_error(conn, MHD_HTTP_BAD_REQUEST, "missing"
+		return http_error(rq->conn, MHD_HTTP_BAD_REQUEST, "missing"
 		    " operation=");
 	if (strcasecmp(op, "PKIOperation") == 0)
-		return do_pkioperation(s, conn, p, method, rq);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-		return http_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
+		return do_pkioperation(s, rq, p);
+	if (strcmp(rq->method, MHD_HTTP_METHOD_GET) != 0)
+		return http_error(rq->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "use GET");
 	if (strcasecmp(op, "GetCACaps") == 0)
-		return respond(conn, MHD_HTTP_OK, "text/plain", caps,
+		return respond(rq->conn, MHD_HTTP_OK, "text/plain", caps,
 		    sizeof(caps) - 1);
 	if (strcasecmp(op, "GetCACert") == 0)
-		return do_getcacert(s, conn);
-	return http_error(conn, MHD_HTTP_BAD_REQUEST, "unknown operation");
+		return do_getcacert(s, rq->conn);
+	return http_error(rq->conn, MHD_HTTP_BAD_REQUEST, "unknown operation");
 }
 
+/* The CRL service's handler (revocation/crl.h); ctx->crl NULL: none. */
 static enum MHD_Result
-do_ca_cert(struct http_server *s, struct MHD_Connection *conn)
+route_crl(struct http_server *s, struct request *rq)
+{
+	if (s->ctx->crl == NULL)
+		return http_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such path");
+	return crl_http(s->ctx->crl, rq->conn, rq->url, rq->method,
+	    rq->body.data, rq->body.len);
+}
+
+/* The OCSP responder's handler (revocation/ocsp.h). */
+static enum MHD_Result
+route_ocsp(struct http_server *s, struct request *rq)
+{
+	if (s->ocsp == NULL)
+		return http_error(rq->conn, MHD_HTTP_NOT_FOUND, "no such path");
+	return ocsp_http(s->ocsp, rq->conn, rq->url, rq->method,
+	    rq->body.data, rq->body.len);
+}
+
+/* 200 "ok" while the store answers, else 503. */
+static enum MHD_Result
+route_healthz(struct http_server *s, struct request *rq)
+{
+	struct err	e = {0};
+
+	if (store_ping(s->ctx->store, &e) == -1)
+		return http_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, e.msg);
+	return respond(rq->conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
+}
+
+/* The CA certificate as DER, for browsers and scripts. */
+static enum MHD_Result
+route_ca_cert(struct http_server *s, struct request *rq)
 {
 	unsigned char	*der = NULL;
 	int		 n;
 	enum MHD_Result	 ret;
 
 	if ((n = i2d_X509(ca_cert(s->ctx->ca), &der)) <= 0)
-		return http_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return http_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "cannot encode the CA certificate");
-	ret = respond(conn, MHD_HTTP_OK, "application/pkix-cert", der,
+	ret = respond(rq->conn, MHD_HTTP_OK, "application/pkix-cert", der,
 	    (size_t)n);
 	OPENSSL_free(der);
 	return ret;
 }
 
-/* Chooses what answers the request. */
+enum route_match {
+	ROUTE_PROFILE,	/* a [profile]'s path, exactly */
+	ROUTE_EXACT,
+	ROUTE_PREFIX,
+	ROUTE_SUFFIX,
+};
+
+typedef enum MHD_Result (*route_fn)(struct http_server *s,
+    struct request *rq);
+
+struct route {
+	enum route_match	 match;
+	const char		*path;		/* NULL for ROUTE_PROFILE */
+	route_fn		 fn;
+};
+
+/*
+ * Every URL the server answers, tried in order: the first row that
+ * matches answers.  Every path takes GET and POST (any other method,
+ * HEAD included, is answered 405 before this table); the handlers narrow
+ * that (SCEP: POST for PKIOperation only; CRL: GET only, after its 404
+ * for another CRL's name).  Anything else is 404.
+ */
+static const struct route routes[] = {
+	/* RFC 8894 §4.1: SCEP on each profile's own path... */
+	{ ROUTE_PROFILE, NULL,			route_scep },
+	/* ...and on any path ending in pkiclient.exe (clients that append
+	 * it): the profile whose path it extends, else the first one. */
+	{ ROUTE_SUFFIX,	"pkiclient.exe",	route_scep },
+	/* GET /crl/<name>.crl: the current CRL. */
+	{ ROUTE_PREFIX,	"/crl/",		route_crl },
+	/* RFC 6960 A.1: POST /ocsp, GET /ocsp/<base64 request>. */
+	{ ROUTE_EXACT,	"/ocsp",		route_ocsp },
+	{ ROUTE_PREFIX,	"/ocsp/",		route_ocsp },
+	{ ROUTE_EXACT,	"/healthz",		route_healthz },
+	{ ROUTE_EXACT,	"/ca.crt",		route_ca_cert },
+};
+
+/* Whether url is one that row r answers. */
+static int
+route_matches(const struct http_server *s, const struct route *r,
+    const char *url)
+{
+	const struct profile_conf	*p;
+	size_t				 n = strlen(url), plen;
+
+	switch (r->match) {
+	case ROUTE_PROFILE:
+		p = conf_profile_for_path(s->ctx->conf, url);
+		return p != NULL && strcmp(p->path, url) == 0;
+	case ROUTE_EXACT:
+		return strcmp(url, r->path) == 0;
+	case ROUTE_PREFIX:
+		return strncmp(url, r->path, strlen(r->path)) == 0;
+	case ROUTE_SUFFIX:
+		plen = strlen(r->path);
+		return n >= plen && strcmp(url + n - plen, r->path) == 0;
+	}
+	return 0;
+}
+
+/* Refuses what the limits cut off, then hands the request to its row. */
 static enum MHD_Result
 route(struct http_server *s, struct MHD_Connection *conn, const char *url,
     const char *method, struct request *rq)
 {
-	const struct profile_conf	*p;
-	struct err			 e = {0};
-	int				 i;
+	size_t	i;
 
 	if (rq->too_many_args)
 		return http_error(conn, MHD_HTTP_URI_TOO_LONG,
@@ -225,20 +329,12 @@ route(struct http_server *s, struct MHD_Connection *conn, const char *url,
 	    strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return http_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "only GET and POST");
-	if ((p = conf_profile_for_path(s->ctx->conf, url)) != NULL)
-		return do_scep(s, conn, p, method, rq);
-	for (i = 0; i < s->nroutes; i++)
-		if (strncmp(url, s->routes[i].prefix,
-		    strlen(s->routes[i].prefix)) == 0)
-			return s->routes[i].fn(s->routes[i].arg, conn, url,
-			    method, rq->body.data, rq->body.len);
-	if (strcmp(url, "/healthz") == 0) {
-		if (store_ping(s->ctx->store, &e) == -1)
-			return http_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, e.msg);
-		return respond(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
-	}
-	if (strcmp(url, "/ca.crt") == 0)
-		return do_ca_cert(s, conn);
+	rq->conn = conn;
+	rq->url = url;
+	rq->method = method;
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (route_matches(s, &routes[i], url))
+			return routes[i].fn(s, rq);
 	return http_error(conn, MHD_HTTP_NOT_FOUND, "no such path");
 }
 
@@ -582,7 +678,7 @@ fail:
 
 int
 http_start(struct http_server *s, struct scep_ctx *ctx,
-    const struct http_route *routes, int nroutes, struct err *e)
+    struct ocsp_responder *ocsp, struct err *e)
 {
 	const struct scep_conf	*conf = ctx->conf;
 	long			 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -590,11 +686,7 @@ http_start(struct http_server *s, struct scep_ctx *ctx,
 
 	s->ctx = ctx;
 	s->max_body = (size_t)conf->max_body;
-	if (nroutes > HTTP_MAX_ROUTES)
-		nroutes = HTTP_MAX_ROUTES;
-	if (nroutes > 0)
-		memcpy(s->routes, routes, sizeof(*routes) * (size_t)nroutes);
-	s->nroutes = nroutes;
+	s->ocsp = ocsp;
 	s->nloops = conf->threads > 0 ? conf->threads : (ncpu > 0 ? (int)ncpu : 2);
 	if (s->nloops > HTTP_MAX_LOOPS)
 		s->nloops = HTTP_MAX_LOOPS;

@@ -2,11 +2,13 @@
  * httpd.h - scep-ca's HTTP server (libmicrohttpd, one event loop
  * per CPU fed by an acceptor thread).
  *
- * SCEP profiles are routed by path (config.h); other services (CRL,
- * OCSP...) register a route by path prefix.  A route's handler runs on a
- * worker thread and must be thread-safe.  Connections are bounded in
- * total (below the descriptor limit) and per client address; a query of
- * more than 32 arguments is answered 414, headers over 32 KiB 431.
+ * Every URL it answers is a row of one route table in httpd.c: the SCEP
+ * profiles' paths (config.h) and any path ending in pkiclient.exe, the
+ * CRL (crl_http), OCSP (ocsp_http), /healthz and /ca.crt.  A handler runs
+ * on an event-loop thread and must be thread-safe.  Connections are
+ * bounded in total (below the descriptor limit) and per client address;
+ * a query of more than 32 arguments is answered 414, headers over 32 KiB
+ * 431.
  */
 #ifndef SCEPCA_SCEP_HTTP_H
 #define SCEPCA_SCEP_HTTP_H
@@ -18,20 +20,8 @@
 #include "base/err.h"
 #include "server.h"
 
-#define HTTP_MAX_ROUTES	8
-
-/* Answers one request (GET or POST; body may be empty). */
-typedef enum MHD_Result (*http_route_fn)(void *arg,
-    struct MHD_Connection *conn, const char *url, const char *method,
-    const unsigned char *body, size_t body_len);
-
-struct http_route {
-	const char	*prefix;	/* "/crl/", "/ocsp" */
-	http_route_fn	 fn;
-	void		*arg;
-};
-
 struct http_server;
+struct ocsp_responder;
 
 /*
  * Binds conf->listen (before privileges are dropped: the port may be
@@ -44,12 +34,13 @@ struct http_server	*http_listen(const struct scep_conf *conf,
 
 /*
  * Starts serving on s with ctx->conf->threads event loops (0: one per
- * CPU).  routes (copied) add paths beside the SCEP profiles.  Returns 0,
- * or -1 with e set (then http_stop() s).
+ * CPU).  The CRL is ctx->crl's, OCSP answers come from ocsp; either may be
+ * NULL (its paths are then 404).  Both, like ctx, must outlive s.
+ * Returns 0, or -1 with e set (then http_stop() s).
  */
 int			 http_start(struct http_server *s,
-			    struct scep_ctx *ctx, const struct http_route *routes,
-			    int nroutes, struct err *e);
+			    struct scep_ctx *ctx, struct ocsp_responder *ocsp,
+			    struct err *e);
 
 /*
  * Stops accepting, waits up to drain_seconds for requests in progress,
