@@ -174,11 +174,13 @@ enum store_watch_kind {
  * STORE_WATCH_COMMIT reads the WAL-index header SQLite keeps in the -shm
  * file: tens of nanoseconds, no lock, no system call.  It is 0 when the
  * store is not in WAL mode, is in memory, its shared memory cannot be
- * mapped, or a writer was in the middle of publishing a commit.  The
- * first call opens a connection of the store's own to map it.
+ * mapped, or a writer was in the middle of publishing a commit.  When
+ * SQLite rebuilds the header (a writer died while writing it) and starts
+ * its commit counter again, the tokens still do not repeat earlier ones.
+ * The first call opens a connection of the store's own to map it.
  *
  * STORE_WATCH_REVOCATION is the revocation generation (crl.c, below),
- * which every status change bumps in its own transaction
+ * bumped in the same transaction as every status change
  * (store_cert_set_status(), the sync jobs): a status edited by hand in a
  * sqlite3 shell moves only STORE_WATCH_COMMIT.  It is read again only
  * when the commit token moved, so it is as cheap while nothing is
@@ -217,7 +219,8 @@ int		 store_watch_wait(struct store *st, enum store_watch_kind kind,
  *   - store_watch_wait() sleeps on that condition variable: woken by the
  *     commit itself, it costs nothing while nothing changes;
  *   - while the connection is down notifications may be lost: the token
- *     is 0 until it listens again, then the counters advance.
+ *     is 0 until it listens again, then the counters advance (they never
+ *     go back, so no token repeats).
  * The one guarantee that weakens: another process's commit is seen when
  * its notification arrives (well under a millisecond on one host), not
  * the instant it commits as with the WAL index.  Where that matters, the
