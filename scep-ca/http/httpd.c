@@ -230,7 +230,8 @@ route_healthz(struct http_server *s, struct request *rq)
 	struct err	e = {0};
 
 	if (store_ping(s->ctx->store, &e) == -1)
-		return http_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE, e.msg);
+		return http_error(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    e.msg);
 	return respond(rq->conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
 }
 
@@ -263,7 +264,7 @@ typedef enum MHD_Result (*route_fn)(struct http_server *s,
 
 struct route {
 	enum route_match	 match;
-	const char		*path;		/* NULL for ROUTE_PROFILE */
+	const char		*path;	/* NULL for ROUTE_PROFILE */
 	route_fn		 fn;
 };
 

@@ -21,40 +21,31 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/err.h>
-
 #include "base/encode.h"
 #include "base/log.h"
-#include "pki/pki.h"
+#include "pki/dn.h"
 #include "revocation/crl.h"
 #include "sync/sync.h"
 
 #define DOWNLOAD_MAX	100	/* maxRequests, as Microsoft's sample */
 #define ROUNDS_MAX	10	/* downloads per run at most */
 
-/* Whether text names ca_name (RFC 2253 order, or the other way round). */
+/*
+ * Whether Intune's issuerName text names ca_name: read as RFC 4514, or
+ * the other way round (the most significant RDN first, as Windows can
+ * write it), compared as X.520 does (pki/dn.h).
+ */
 static int
 issuer_matches(const X509_NAME *ca_name, const char *text)
 {
 	X509_NAME	*n, *rev = NULL;
-	int		 i, same = 0;
+	int		 same;
 
-	ERR_set_mark();
 	if ((n = pki_name_parse(text, NULL)) == NULL)
-		goto out;
-	/* X509_NAME_cmp() compares canonical forms: case, spaces. */
-	if (X509_NAME_cmp(n, ca_name) == 0) {
-		same = 1;
-		goto out;
-	}
-	if ((rev = X509_NAME_new()) == NULL)
-		goto out;
-	for (i = X509_NAME_entry_count(n) - 1; i >= 0; i--)
-		if (!X509_NAME_add_entry(rev, X509_NAME_get_entry(n, i), -1, 0))
-			goto out;
-	same = X509_NAME_cmp(rev, ca_name) == 0;
-out:
-	ERR_pop_to_mark();
+		return 0;
+	same = pki_name_equal(n, ca_name) ||
+	    ((rev = pki_name_reversed(n)) != NULL &&
+	    pki_name_equal(rev, ca_name));
 	X509_NAME_free(rev);
 	X509_NAME_free(n);
 	return same;

@@ -1,5 +1,5 @@
 /*
- * pki.c - X.509 helpers: names, digests, serials, keys and PEM files.
+ * pki.c - X.509 helpers: digests, serials, keys and PEM files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,110 +30,6 @@ ASN1_SEQUENCE(PKI_RSA_PUB) = {
 	ASN1_SIMPLE(PKI_RSA_PUB, n, BIGNUM),
 	ASN1_SIMPLE(PKI_RSA_PUB, e, BIGNUM),
 } static_ASN1_SEQUENCE_END(PKI_RSA_PUB)
-
-char *
-pki_name_text(const X509_NAME *name)
-{
-	BIO	*bio;
-	BUF_MEM	*mem;
-	char	*s = NULL;
-
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	/* The form `openssl x509 -nameopt RFC2253` prints, UTF-8 kept. */
-	if (X509_NAME_print_ex(bio, name, 0,
-	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		BIO_get_mem_ptr(bio, &mem);
-		if ((s = malloc(mem->length + 1)) != NULL) {
-			memcpy(s, mem->data, mem->length);
-			s[mem->length] = '\0';
-		}
-	}
-	BIO_free(bio);
-	return s;
-}
-
-/* Adds one "type=value" RDN to name; value may hold escaped commas. */
-static int
-name_add(X509_NAME *name, char *rdn, struct err *e)
-{
-	char	*eq = strchr(rdn, '=');
-
-	while (*rdn == ' ')
-		rdn++;
-	if (eq == NULL || eq == rdn || eq[1] == '\0')
-		return err_set(e, ERR_USAGE, "bad name component '%s'"
-		    " (want TYPE=value)", rdn);
-	*eq = '\0';
-	if (!X509_NAME_add_entry_by_txt(name, rdn, MBSTRING_UTF8,
-	    (unsigned char *)eq + 1, -1, -1, 0)) {
-		ERR_clear_error();
-		return err_set(e, ERR_USAGE, "unknown name attribute '%s'", rdn);
-	}
-	return 0;
-}
-
-/* Splits s at unescaped sep, unescaping "\x" in place. */
-static char *
-name_next(char **cursor, char sep)
-{
-	char	*start = *cursor, *r = start, *w = start;
-
-	if (start == NULL)
-		return NULL;
-	for (; *r != '\0' && *r != sep; r++) {
-		if (*r == '\\' && r[1] != '\0')
-			r++;
-		*w++ = *r;
-	}
-	*cursor = *r == sep ? r + 1 : NULL;
-	*w = '\0';
-	return start;
-}
-
-X509_NAME *
-pki_name_parse(const char *s, struct err *e)
-{
-	X509_NAME	*name = NULL, *rev = NULL;
-	char		*copy = NULL, *cursor, *rdn;
-	char		 sep = ',';
-	int		 i, slash;
-
-	if ((copy = strdup(s)) == NULL || (name = X509_NAME_new()) == NULL) {
-		err_set(e, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	/* "/C=x/CN=y" lists RDNs most significant first; RFC 2253 last. */
-	slash = copy[0] == '/';
-	cursor = copy + slash;
-	if (slash)
-		sep = '/';
-	while ((rdn = name_next(&cursor, sep)) != NULL)
-		if (*rdn != '\0' && name_add(name, rdn, e) == -1)
-			goto fail;
-	if (X509_NAME_entry_count(name) == 0) {
-		err_set(e, ERR_USAGE, "empty name '%s'", s);
-		goto fail;
-	}
-	free(copy);
-	if (slash)
-		return name;
-	if ((rev = X509_NAME_new()) == NULL)
-		goto nomem;
-	for (i = X509_NAME_entry_count(name) - 1; i >= 0; i--)
-		if (!X509_NAME_add_entry(rev, X509_NAME_get_entry(name, i), -1, 0))
-			goto nomem;
-	X509_NAME_free(name);
-	return rev;
-nomem:
-	err_set(e, ERR_NOMEM, "out of memory");
-	copy = NULL;
-fail:
-	X509_NAME_free(rev);
-	X509_NAME_free(name);
-	free(copy);
-	return NULL;
-}
 
 int
 pki_digest_hex(const void *p, size_t n, const char *mdname, char *out,

@@ -1,6 +1,7 @@
 /*
- * pki.h - small X.509 helpers both binaries use: names as text, digests,
- * serials, key generation, PEM files.  All functions are thread-safe.
+ * pki.h - small X.509 helpers both binaries use: digests, serials, key
+ * generation, PEM files; names are pki/dn.h's, included here.  All
+ * functions are thread-safe.
  */
 #ifndef BUNDLE_PKI_H
 #define BUNDLE_PKI_H
@@ -11,16 +12,7 @@
 #include "base/buf.h"
 #include "base/encode.h"
 #include "base/err.h"
-
-/* Name in RFC 2253 form ("CN=a,O=b"), malloc'd; NULL when out of memory. */
-char		*pki_name_text(const X509_NAME *name);
-
-/*
- * Parses "CN=a,O=b" (RFC 4514 order, most significant last... as openssl
- * prints with -nameopt RFC2253) or the OpenSSL "/O=b/CN=a" form into a new
- * X509_NAME.  Values are UTF8String.  NULL with e set on bad input.
- */
-X509_NAME	*pki_name_parse(const char *s, struct err *e);
+#include "pki/dn.h"	/* names: parsed, compared, printed */
 
 /* No RSA key is read with a longer modulus (OpenSSL's own limit, too). */
 #define PKI_RSA_MAX_BITS	16384
