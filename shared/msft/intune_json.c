@@ -8,12 +8,12 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
 #include "base/encode.h"
 #include "msft/intune.h"
+#include "pki/dn.h"
 
 #define INTUNE_REVOCATIONS_MAX	10000
 
@@ -91,28 +91,18 @@ out:
 	return rc;
 }
 
-/* Writes name in RFC 2253 form (UTF-8), cut to fit out. */
+/* Writes name as pki/dn.h prints it; -1 when it does not fit out. */
 static int
 ij_name_rfc2253(const X509_NAME *name, char *out, size_t n)
 {
-	BIO	*bio;
-	char	*p;
-	long	 len;
+	char	*s;
 	int	 rc = -1;
 
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return -1;
-	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 &
-	    ~ASN1_STRFLGS_ESC_MSB) < 0)
-		goto out;
-	len = BIO_get_mem_data(bio, &p);
-	if (len < 0 || (size_t)len >= n)
-		goto out;
-	memcpy(out, p, (size_t)len);
-	out[len] = '\0';
-	rc = 0;
-out:
-	BIO_free(bio);
+	if ((s = pki_name_text(name)) != NULL && strlen(s) < n) {
+		memcpy(out, s, strlen(s) + 1);
+		rc = 0;
+	}
+	free(s);
 	return rc;
 }
 
