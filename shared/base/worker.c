@@ -76,7 +76,7 @@ worker_sleep_until(struct worker *w, int64_t deadline_ms)
 	ts.tv_sec = (time_t)(deadline_ms / 1000);
 	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
 	pthread_mutex_lock(&w->lock);
-	/* The stop first, then a wake-up, then the time: as each loop had it. */
+	/* The stop first, then a wake-up, then the deadline. */
 	for (;;) {
 		if (atomic_load(&w->stop)) {
 			why = WORKER_STOPPED;

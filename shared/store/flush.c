@@ -11,28 +11,24 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/worker.h"
 #include "store/conn.h"
 #include "store/store.h"
 
 /* The flusher checkpoints the WAL about this often (milliseconds). */
 #define CHECKPOINT_EVERY_MS	1000
 
-/* The thread's state; stop and the condvar are guarded by lock. */
+/* The thread's state: read-only but for the worker. */
 struct store_flusher {
 	struct store	*st;
 	int		 interval_ms;
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;
-	int		 stop;
+	struct worker	 worker;
 };
 
 int
@@ -73,21 +69,13 @@ static void *
 flusher_main(void *arg)
 {
 	struct store_flusher	*f = arg;
-	struct timespec		 until;
 	struct err		 e = {0};
 	int			 stop = 0, failing = 0, since = 0;
 
 	while (!stop) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += (long)f->interval_ms * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		pthread_mutex_lock(&f->lock);
-		while (!f->stop && pthread_cond_timedwait(&f->cond, &f->lock,
-		    &until) == 0)
-			;
-		stop = f->stop;
-		pthread_mutex_unlock(&f->lock);
+		/* After the stop too: nothing is left unsynced. */
+		stop = worker_sleep(&f->worker, f->interval_ms) ==
+		    WORKER_STOPPED;
 		if ((since += f->interval_ms) >= CHECKPOINT_EVERY_MS) {
 			flusher_checkpoint(f->st);
 			since = 0;
@@ -107,7 +95,6 @@ struct store_flusher *
 store_flusher_start(struct store *st, int interval_ms, struct err *e)
 {
 	struct store_flusher	*f;
-	pthread_condattr_t	 ca;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -115,14 +102,9 @@ store_flusher_start(struct store *st, int interval_ms, struct err *e)
 	}
 	f->st = st;
 	f->interval_ms = interval_ms > 0 ? interval_ms : 100;
-	pthread_mutex_init(&f->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&f->thread, NULL, flusher_main, f) != 0) {
-		pthread_cond_destroy(&f->cond);
-		pthread_mutex_destroy(&f->lock);
+	worker_init(&f->worker);
+	if (worker_start(&f->worker, flusher_main, f) == -1) {
+		worker_destroy(&f->worker);
 		free(f);
 		err_set(e, ERR_INTERNAL, "store: cannot start the flusher");
 		return NULL;
@@ -135,12 +117,7 @@ store_flusher_stop(struct store_flusher *f)
 {
 	if (f == NULL)
 		return;
-	pthread_mutex_lock(&f->lock);
-	f->stop = 1;
-	pthread_cond_signal(&f->cond);
-	pthread_mutex_unlock(&f->lock);
-	pthread_join(f->thread, NULL);	/* it flushes once more on its way out */
-	pthread_cond_destroy(&f->cond);
-	pthread_mutex_destroy(&f->lock);
+	worker_stop(&f->worker);	/* it flushes once more on its way out */
+	worker_destroy(&f->worker);
 	free(f);
 }
