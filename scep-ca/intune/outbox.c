@@ -3,21 +3,20 @@
  * backoff, give up, sleep until the next entry is due or one is queued.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
+#include "base/backoff.h"
 #include "base/log.h"
+#include "base/worker.h"
 #include "intune/outbox.h"
 
 /* The sender sleeps at most this long, so time jumps cannot stall it. */
 #define OUTBOX_POLL_MAX	60
 
 /*
- * lock guards stop and kicked, which other threads set; everything else
+ * The worker's wake-up and stop come from other threads; everything else
  * belongs to the sender thread.
  */
 struct outbox {
@@ -25,50 +24,37 @@ struct outbox {
 	struct outbox_policy	 pol;
 	outbox_send_fn		 send;
 	void			*arg;
-	pthread_t		 thread;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;		/* CLOCK_MONOTONIC */
-	int			 stop;
-	int			 kicked;
+	struct worker		 worker;
 	int			 startup;	/* try everything pending */
 	int			 failures;	/* in a row */
-	int64_t			 hold_until;	/* no sending before */
+	struct backoff		 retry;		/* from pol */
+	struct backoff_hold	 hold;		/* none sent before; time(NULL) */
 };
+
+/* pol's retries as a backoff policy (base/backoff.h). */
+static struct backoff
+outbox_retry(const struct outbox_policy *pol)
+{
+	struct backoff	b = { .min = pol->retry_min, .max = pol->retry_max,
+			    .jitter = 1 };
+
+	return b;
+}
 
 int64_t
 outbox_backoff(const struct outbox_policy *pol, int failures, uint32_t rnd)
 {
-	int64_t	d = pol->retry_min > 0 ? pol->retry_min : 1;
-	int	i;
+	struct backoff	b = outbox_retry(pol);
 
-	for (i = 1; i < failures && d < pol->retry_max; i++)
-		d *= 2;
-	if (d > pol->retry_max)
-		d = pol->retry_max;
-	/* Equal jitter: spreads the retries of many senders. */
-	d = d - d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
-	return d > 0 ? d : 1;
+	return backoff_delay(&b, failures, -1, rnd);
 }
 
-static uint32_t
-outbox_random(void)
+/* The delay before retry `failures`: at least what the service asked. */
+static int64_t
+outbox_delay(const struct outbox *ob, int failures, long retry_after)
 {
-	uint32_t	r = 0;
-
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (uint32_t)time(NULL);
-	return r;
-}
-
-static int
-outbox_stopping(struct outbox *ob)
-{
-	int	stop;
-
-	pthread_mutex_lock(&ob->lock);
-	stop = ob->stop;
-	pthread_mutex_unlock(&ob->lock);
-	return stop;
+	return backoff_delay(&ob->retry, failures, retry_after,
+	    backoff_random());
 }
 
 /* An entry is given up after too many attempts or when too old. */
@@ -106,9 +92,7 @@ outbox_failed(struct outbox *ob, const struct outbox_row *r, long retry_after,
 		if (why->code == ERR_PARSE || why->code == ERR_USAGE)
 			return 0;	/* the entry's fault, not the service's */
 	} else {
-		delay = outbox_backoff(&ob->pol, r->attempts + 1, outbox_random());
-		if (retry_after > delay)
-			delay = retry_after;
+		delay = outbox_delay(ob, r->attempts + 1, retry_after);
 		log_warn("outbox", "%s #%lld for %.80s failed (attempt %d), retry in"
 		    " %lld s: %s", r->kind, (long long)r->id, ref,
 		    r->attempts + 1, (long long)delay, why->msg);
@@ -117,8 +101,8 @@ outbox_failed(struct outbox *ob, const struct outbox_row *r, long retry_after,
 			log_err("outbox", "%s", e.msg);
 	}
 	/* The service is in trouble: let it breathe before anything else. */
-	delay = outbox_backoff(&ob->pol, ++ob->failures, outbox_random());
-	ob->hold_until = now + (retry_after > delay ? retry_after : delay);
+	backoff_hold_until(&ob->hold, now + outbox_delay(ob, ++ob->failures,
+	    retry_after));
 	return 1;
 }
 
@@ -154,25 +138,26 @@ outbox_pass(struct outbox *ob)
 {
 	struct outbox_row	 rows[OUTBOX_BATCH];
 	struct err		 e = {0};
-	int64_t			 now = (int64_t)time(NULL), next;
+	int64_t			 now = (int64_t)time(NULL), next, held;
 	int			 i, n, failed = 0;
 
-	if (now < ob->hold_until)
-		return ob->hold_until;
+	if ((held = backoff_hold_left(&ob->hold, now)) > 0)
+		return now + held;
 	n = store_outbox_due(ob->store, ob->startup ? INT64_MAX : now, rows,
 	    OUTBOX_BATCH, &e);
 	if (n == -1) {
 		log_err("outbox", "%s", e.msg);
 		return now + ob->pol.retry_min;
 	}
-	for (i = 0; i < n && !failed && !outbox_stopping(ob); i++)
+	for (i = 0; i < n && !failed && !worker_stopping(&ob->worker); i++)
 		failed = outbox_deliver(ob, &rows[i]) == -1;
 	for (i = 0; i < n; i++)
 		outbox_row_clear(&rows[i]);
 	if (failed)
 		ob->startup = 0;
-	if (failed || now < ob->hold_until)
-		return ob->hold_until;
+	held = backoff_hold_left(&ob->hold, now);
+	if (failed || held > 0)
+		return now + held;
 	if (n == OUTBOX_BATCH)
 		return now;		/* more are waiting */
 	ob->startup = 0;
@@ -190,23 +175,19 @@ outbox_pass(struct outbox *ob)
 static int
 outbox_sleep(struct outbox *ob, int64_t until)
 {
-	struct timespec	ts;
-	int64_t		left;
-	int		stop;
+	int64_t	left, ms;
 
-	pthread_mutex_lock(&ob->lock);
-	while (!ob->stop && !ob->kicked &&
-	    (left = until - (int64_t)time(NULL)) > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += left < OUTBOX_POLL_MAX ? left : OUTBOX_POLL_MAX;
-		if (pthread_cond_timedwait(&ob->cond, &ob->lock, &ts) ==
-		    ETIMEDOUT && left > OUTBOX_POLL_MAX)
-			break;		/* look at the store again */
-	}
-	ob->kicked = 0;
-	stop = ob->stop;
-	pthread_mutex_unlock(&ob->lock);
-	return stop;
+	/* Even with `until` past, the sleep takes a pending wake-up. */
+	do {
+		left = until - (int64_t)time(NULL);
+		ms = left <= 0 ? 0 : 1000 * (left < OUTBOX_POLL_MAX ? left :
+		    OUTBOX_POLL_MAX);
+		/* Woken, stopping, or time to look at the store again. */
+		if (worker_sleep(&ob->worker, ms) != WORKER_DEADLINE ||
+		    left > OUTBOX_POLL_MAX)
+			break;
+	} while (left > 0);
+	return worker_stopping(&ob->worker);
 }
 
 static void *
@@ -225,8 +206,6 @@ outbox_start(struct store *st, const struct outbox_policy *pol,
     outbox_send_fn send, void *arg, struct err *e)
 {
 	struct outbox		*ob;
-	pthread_condattr_t	 ca;
-	int			 rc;
 
 	if ((ob = calloc(1, sizeof(*ob))) == NULL) {
 		err_set(e, ERR_NOMEM, "outbox: out of memory");
@@ -234,19 +213,15 @@ outbox_start(struct store *st, const struct outbox_policy *pol,
 	}
 	ob->store = st;
 	ob->pol = *pol;
+	ob->retry = outbox_retry(pol);
 	ob->send = send;
 	ob->arg = arg;
 	ob->startup = 1;
-	pthread_mutex_init(&ob->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ob->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if ((rc = pthread_create(&ob->thread, NULL, outbox_main, ob)) != 0) {
+	worker_init(&ob->worker);
+	if (worker_start(&ob->worker, outbox_main, ob) == -1) {
 		err_set(e, ERR_INTERNAL, "outbox: cannot start the sender: %s",
-		    strerror(rc));
-		pthread_cond_destroy(&ob->cond);
-		pthread_mutex_destroy(&ob->lock);
+		    strerror(errno));
+		worker_destroy(&ob->worker);
 		free(ob);
 		return NULL;
 	}
@@ -258,10 +233,7 @@ outbox_wake(struct outbox *ob)
 {
 	if (ob == NULL)
 		return;
-	pthread_mutex_lock(&ob->lock);
-	ob->kicked = 1;
-	pthread_cond_signal(&ob->cond);
-	pthread_mutex_unlock(&ob->lock);
+	worker_wake(&ob->worker);
 }
 
 void
@@ -269,12 +241,7 @@ outbox_stop(struct outbox *ob)
 {
 	if (ob == NULL)
 		return;
-	pthread_mutex_lock(&ob->lock);
-	ob->stop = 1;
-	pthread_cond_signal(&ob->cond);
-	pthread_mutex_unlock(&ob->lock);
-	pthread_join(ob->thread, NULL);
-	pthread_cond_destroy(&ob->cond);
-	pthread_mutex_destroy(&ob->lock);
+	worker_stop(&ob->worker);
+	worker_destroy(&ob->worker);
 	free(ob);
 }

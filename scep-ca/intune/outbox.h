@@ -65,7 +65,8 @@ void		 outbox_stop(struct outbox *ob);
  * The delay before retry number `failures` (1 = after the first
  * failure): retry_min doubled per failure up to retry_max, then a random
  * part taken off ("equal jitter": between half and all of it), at least
- * 1 s.  rnd is a random number.  Exposed for tests.
+ * 1 s: backoff_delay() (base/backoff.h) with pol's numbers.  rnd is a
+ * random number.  Exposed for tests.
  */
 int64_t		 outbox_backoff(const struct outbox_policy *pol,
 		    int failures, uint32_t rnd);
