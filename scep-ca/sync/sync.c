@@ -5,12 +5,13 @@
  * as long as the service's Retry-After says.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/backoff.h"
 #include "base/log.h"
+#include "base/worker.h"
 #include "msft/http.h"
 #include "revocation/crl.h"
 #include "sync/sync.h"
@@ -24,6 +25,7 @@ struct sync_job {
 	const char	*name;		/* sync_state name */
 	const char	*what;		/* for logs */
 	int		 interval;	/* s */
+	struct backoff	 wait;		/* the interval, or the Retry-After */
 	enum graph_kind	 kind;		/* Entra jobs */
 	int		 intune;	/* the Intune job */
 	int64_t		 next_ms;	/* http_now_ms() clock */
@@ -31,8 +33,8 @@ struct sync_job {
 };
 
 /*
- * lock and cond serve the sleep; stop is atomic, read by the jobs
- * between lookups too.  Everything else belongs to the thread.
+ * The worker's stop is read by the jobs between lookups too.  Everything
+ * else belongs to the thread.
  */
 struct sync_service {
 	struct scep_ctx		*ctx;		/* borrowed */
@@ -40,10 +42,7 @@ struct sync_service {
 	struct intune_job	 intune;
 	struct sync_job		 jobs[SYNC_JOBS_MAX];
 	int			 njobs;
-	pthread_t		 thread;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;		/* CLOCK_MONOTONIC */
-	atomic_int		 stop;
+	struct worker		 worker;
 };
 
 /* Seconds the job's service asked us to hold back. */
@@ -78,47 +77,22 @@ static void
 job_once(struct sync_service *s, struct sync_job *j)
 {
 	struct err	e = {0}, e2 = {0};
-	int64_t		start = http_now_ms(), delay;
+	int64_t		start = http_now_ms();
 	int		rc, items = 0;
-	long		ra;
 
 	rc = j->intune ? intune_job_run(&s->intune, &items, &e) :
 	    entra_job_run(&s->entra, j->kind, &items, &e);
 	if (rc == -1 && e.msg[0] == '\0')
 		err_set(&e, ERR_INTERNAL, "failed");
 	/* A run cut short by the stop is no result. */
-	if (!atomic_load(&s->stop)) {
+	if (!worker_stopping(&s->worker)) {
 		if (store_sync_result(s->ctx->store, j->name,
 		    (int64_t)time(NULL), rc == 0 ? NULL : e.msg, &e2) == -1)
 			log_err("sync", "%s", e2.msg);
 		job_log(j, rc, items, &e);
 	}
-	delay = (int64_t)j->interval * 1000;
-	if ((ra = job_retry_after(s, j)) * 1000 > delay)
-		delay = (int64_t)ra * 1000;
-	j->next_ms = start + delay;
-}
-
-/* Sleeps until `until` (http_now_ms() clock) or the stop.  1: stopping. */
-static int
-sync_sleep(struct sync_service *s, int64_t until)
-{
-	struct timespec	ts;
-	int64_t		left;
-
-	pthread_mutex_lock(&s->lock);
-	while (!atomic_load(&s->stop) && (left = until - http_now_ms()) > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += left / 1000;
-		ts.tv_nsec += (left % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return atomic_load(&s->stop);
+	j->next_ms = start + backoff_delay(&j->wait, j->failures,
+	    (int64_t)job_retry_after(s, j) * 1000, 0);
 }
 
 static void *
@@ -130,13 +104,14 @@ sync_main(void *arg)
 
 	do {
 		next = INT64_MAX;
-		for (i = 0; i < s->njobs && !atomic_load(&s->stop); i++) {
+		for (i = 0; i < s->njobs && !worker_stopping(&s->worker); i++) {
 			if (http_now_ms() >= s->jobs[i].next_ms)
 				job_once(s, &s->jobs[i]);
 			if (s->jobs[i].next_ms < next)
 				next = s->jobs[i].next_ms;
 		}
-	} while (!sync_sleep(s, next));
+		/* next is on http_now_ms()'s clock, the worker's. */
+	} while (worker_sleep_until(&s->worker, next) != WORKER_STOPPED);
 	return NULL;
 }
 
@@ -150,6 +125,8 @@ job_add(struct sync_service *s, const char *name, const char *what,
 	j->name = name;
 	j->what = what;
 	j->interval = interval;
+	/* Every interval, or later when the service asks (Retry-After). */
+	j->wait.min = j->wait.max = (int64_t)interval * 1000;
 	j->kind = kind;
 	j->intune = intune;
 }
@@ -164,7 +141,7 @@ sync_setup(struct sync_service *s, struct scep_ctx *ctx,
 	status_source_graph(&s->entra.src, ctx->graph);
 	s->entra.policy = o->policy;
 	s->entra.crl = ctx->crl;
-	s->entra.stop = &s->stop;
+	s->entra.stop = worker_stop_flag(&s->worker);
 	s->intune.st = ctx->store;
 	s->intune.ic = ctx->intune;
 	s->intune.ca_name = X509_get_subject_name(ca_cert(ctx->ca));
@@ -185,25 +162,17 @@ struct sync_service *
 sync_start(struct scep_ctx *ctx, const struct sync_opts *o, struct err *e)
 {
 	struct sync_service	*s;
-	pthread_condattr_t	 ca;
-	int			 rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		err_set(e, ERR_NOMEM, "sync: out of memory");
 		return NULL;
 	}
+	worker_init(&s->worker);
 	sync_setup(s, ctx, o);
-	atomic_init(&s->stop, 0);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
-	if ((rc = pthread_create(&s->thread, NULL, sync_main, s)) != 0) {
+	if (worker_start(&s->worker, sync_main, s) == -1) {
 		err_set(e, ERR_INTERNAL, "sync: cannot start the thread: %s",
-		    strerror(rc));
-		pthread_cond_destroy(&s->cond);
-		pthread_mutex_destroy(&s->lock);
+		    strerror(errno));
+		worker_destroy(&s->worker);
 		free(s);
 		return NULL;
 	}
@@ -215,12 +184,7 @@ sync_stop(struct sync_service *s)
 {
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->lock);
-	atomic_store(&s->stop, 1);
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->cond);
-	pthread_mutex_destroy(&s->lock);
+	worker_stop(&s->worker);
+	worker_destroy(&s->worker);
 	free(s);
 }
