@@ -106,7 +106,7 @@ sc_answer_live(enum status_state st, struct status_answer *a)
 void
 sc_breaker_clear(struct status_cache *c)
 {
-	__atomic_store_n(&c->breaker_until, 0, __ATOMIC_RELEASE);
+	backoff_hold_clear(&c->breaker);
 }
 
 /* Whether failures of this kind mean Graph itself is unreachable. */
@@ -124,21 +124,19 @@ sc_breaker_trip(struct status_cache *c, enum err_code code)
 		    SC_BREAKER_DEFAULT_MS;
 
 	if (sc_breaker_code(code))
-		__atomic_store_n(&c->breaker_until, sc_now(c) + hold,
-		    __ATOMIC_RELEASE);
+		backoff_hold_until(&c->breaker, sc_now(c) + hold);
 }
 
 /* Returns 1 (e set) while the breaker holds calls back. */
 static int
 sc_breaker_open(struct status_cache *c, struct err *e)
 {
-	int64_t	until = __atomic_load_n(&c->breaker_until, __ATOMIC_ACQUIRE);
-	int64_t	now = sc_now(c);
+	int64_t	left = backoff_hold_left(&c->breaker, sc_now(c));
 
-	if (until == 0 || now >= until)
+	if (left == 0)
 		return 0;
 	err_set(e, ERR_REMOTE, "status: Graph failed just before; not asked "
-	    "again for %lld ms", (long long)(until - now));
+	    "again for %lld ms", (long long)left);
 	return 1;
 }
 
@@ -515,7 +513,6 @@ status_cache_new(const struct status_cache_opts *opts,
     const struct status_source *src, struct err *e)
 {
 	struct status_cache	*c;
-	pthread_condattr_t	 attr;
 
 	if (src->device_get == NULL || src->managed_get == NULL ||
 	    src->user_get == NULL || src->delta_run == NULL ||
@@ -539,11 +536,7 @@ status_cache_new(const struct status_cache_opts *opts,
 	}
 	pthread_mutex_init(&c->flight_lock, NULL);
 	pthread_mutex_init(&c->sync_lock, NULL);
-	pthread_mutex_init(&c->thread_lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->thread_cond, &attr);
-	pthread_condattr_destroy(&attr);
+	worker_init(&c->worker);
 	c->sync[0].kind = GRAPH_DEVICES;
 	c->sync[0].table = &c->devices;
 	c->sync[1].kind = GRAPH_USERS;
@@ -561,8 +554,7 @@ status_cache_free(struct status_cache *c)
 	/* No flight can be left: every lookup has returned by now. */
 	pthread_mutex_destroy(&c->flight_lock);
 	pthread_mutex_destroy(&c->sync_lock);
-	pthread_mutex_destroy(&c->thread_lock);
-	pthread_cond_destroy(&c->thread_cond);
+	worker_destroy(&c->worker);
 	sc_table_destroy(&c->devices);
 	sc_table_destroy(&c->users);
 	sc_table_destroy(&c->managed);

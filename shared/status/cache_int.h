@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "base/backoff.h"
+#include "base/worker.h"
 #include "status/cache.h"
 
 /*
@@ -67,8 +69,8 @@ struct sc_flight;
 /*
  * The cache.  opts and src are read-only after status_cache_new();
  * tables lock themselves; flights are guarded by flight_lock; the sync
- * states by sync_lock; the thread fields by thread_lock; counters and
- * breaker_until are atomics.
+ * states by sync_lock; the worker (the delta thread) and the breaker
+ * are thread-safe themselves; counters are atomics.
  */
 struct status_cache {
 	struct status_cache_opts opts;
@@ -81,12 +83,9 @@ struct status_cache {
 	pthread_mutex_t		 sync_lock;
 	struct sc_sync		 sync[2];	/* devices, users */
 
-	pthread_mutex_t		 thread_lock;
-	pthread_cond_t		 thread_cond;	/* CLOCK_MONOTONIC */
-	pthread_t		 thread;
-	int			 running, stopping;
+	struct worker		 worker;	/* the delta thread */
 
-	int64_t			 breaker_until;
+	struct backoff_hold	 breaker;	/* sc_now() clock */
 	uint64_t		 n_hits, n_live, n_coalesced;
 	uint64_t		 n_rounds, n_round_failures, n_resyncs;
 };

@@ -28,8 +28,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/backoff.h"
 #include "base/log.h"
 #include "status/cache_int.h"
 
@@ -151,33 +151,6 @@ status_cache_sync_once(struct status_cache *c, struct err *e)
 	return rc;
 }
 
-/* Sleeps until the next round or a stop.  Returns 1 when stopping. */
-static int
-sc_thread_wait(struct status_cache *c, int64_t until_ms)
-{
-	struct timespec	ts;
-	int		stopping;
-
-	ts.tv_sec = (time_t)(until_ms / 1000);
-	ts.tv_nsec = (long)(until_ms % 1000) * 1000000L;
-	pthread_mutex_lock(&c->thread_lock);
-	while (!c->stopping && pthread_cond_timedwait(&c->thread_cond,
-	    &c->thread_lock, &ts) != ETIMEDOUT)
-		;
-	stopping = c->stopping;
-	pthread_mutex_unlock(&c->thread_lock);
-	return stopping;
-}
-
-static int64_t
-sc_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The pause before the next round: the interval, doubled for each round
  * failed in a row up to 8 times it, so that an outage is not met with a
@@ -187,15 +160,16 @@ sc_mono_ms(void)
 static int64_t
 sc_thread_pause(struct status_cache *c)
 {
-	int	i, failures = 0;
+	struct backoff	b = { .min = c->opts.delta_interval_ms,
+			    .max = c->opts.delta_interval_ms * 8 };
+	int		i, failures = 0;
 
 	pthread_mutex_lock(&c->sync_lock);
 	for (i = 0; i < 2; i++)
 		if (c->sync[i].failures > failures)
 			failures = c->sync[i].failures;
 	pthread_mutex_unlock(&c->sync_lock);
-	return c->opts.delta_interval_ms << (failures > 3 ? 3 :
-	    failures > 0 ? failures - 1 : 0);
+	return backoff_delay(&b, failures, -1, 0);
 }
 
 static void *
@@ -206,50 +180,27 @@ sc_thread_main(void *arg)
 	int64_t			 start;
 
 	do {
-		start = sc_mono_ms();
+		start = worker_now_ms();
 		err_clear(&e);
 		status_cache_sync_once(c, &e);
-	} while (!sc_thread_wait(c, start + sc_thread_pause(c)));
+	} while (worker_sleep_until(&c->worker, start + sc_thread_pause(c)) !=
+	    WORKER_STOPPED);
 	return NULL;
 }
 
 int
 status_cache_start(struct status_cache *c, struct err *e)
 {
-	int	rc;
-
-	pthread_mutex_lock(&c->thread_lock);
-	if (c->running) {
-		pthread_mutex_unlock(&c->thread_lock);
-		return 0;
-	}
-	c->stopping = 0;
-	rc = pthread_create(&c->thread, NULL, sc_thread_main, c);
-	if (rc == 0)
-		c->running = 1;
-	pthread_mutex_unlock(&c->thread_lock);
-	if (rc != 0)
+	if (worker_start(&c->worker, sc_thread_main, c) == -1)
 		return err_set(e, ERR_INTERNAL, "status: cannot start the delta "
-		    "thread: %s", strerror(rc));
+		    "thread: %s", strerror(errno));
 	return 0;
 }
 
 void
 status_cache_stop(struct status_cache *c)
 {
-	int	running;
-
-	pthread_mutex_lock(&c->thread_lock);
-	running = c->running;
-	c->stopping = 1;
-	pthread_cond_broadcast(&c->thread_cond);
-	pthread_mutex_unlock(&c->thread_lock);
-	if (!running)
-		return;
-	pthread_join(c->thread, NULL);
-	pthread_mutex_lock(&c->thread_lock);
-	c->running = 0;
-	pthread_mutex_unlock(&c->thread_lock);
+	worker_stop(&c->worker);
 }
 
 void
