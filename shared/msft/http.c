@@ -16,16 +16,15 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "base/backoff.h"
 #include "base/encode.h"
 #include "base/log.h"
+#include "base/worker.h"
 #include "msft/http.h"
 
 #define HTTP_POOL_MAX		16	/* idle handles kept */
 #define HTTP_CONNECT_MAX_MS	5000	/* cap of one connect attempt */
-#define HTTP_BACKOFF_BASE_MS	250
-#define HTTP_BACKOFF_CAP_MS	8000
 #define HTTP_LOCKS		(CURL_LOCK_DATA_LAST)
 
 /*
@@ -55,10 +54,7 @@ struct http_attempt {
 int64_t
 http_now_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return worker_now_ms();		/* one monotonic clock for all */
 }
 
 static void
@@ -348,21 +344,9 @@ http_attempt_run(struct http_client *c, CURL *h, const struct http_request *req,
 long
 http_gate_retry_after(const struct http_gate *g)
 {
-	int64_t	left;
+	int64_t	left = backoff_hold_left(&g->hold, http_now_ms());
 
-	left = __atomic_load_n(&g->until_ms, __ATOMIC_ACQUIRE) - http_now_ms();
 	return left > 0 ? (long)((left + 999) / 1000) : 0;
-}
-
-/* Closes the gate until `until` (keeping a later time already set). */
-static void
-http_gate_close(struct http_gate *g, int64_t until)
-{
-	int64_t	cur = __atomic_load_n(&g->until_ms, __ATOMIC_ACQUIRE);
-
-	while (cur < until && !__atomic_compare_exchange_n(&g->until_ms, &cur,
-	    until, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		;
 }
 
 /* Whether a transport failure is worth another attempt. */
@@ -385,21 +369,12 @@ http_cc_retryable(CURLcode cc)
 	}
 }
 
-/* Exponential backoff with jitter: half fixed, half random. */
-static int64_t
-http_backoff_ms(int attempt)
-{
-	int64_t		d = HTTP_BACKOFF_BASE_MS;
-	uint32_t	r = 0;
-
-	while (attempt-- > 1 && d < HTTP_BACKOFF_CAP_MS)
-		d *= 2;
-	if (d > HTTP_BACKOFF_CAP_MS)
-		d = HTTP_BACKOFF_CAP_MS;
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = 0;
-	return d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
-}
+/*
+ * The wait before a retry, ms: Retry-After when the server gave one (RFC
+ * 9110 §10.2.3), else 250 ms doubled per attempt up to 8 s, with jitter.
+ */
+static const struct backoff http_retry = { .min = 250, .max = 8000,
+    .jitter = 1, .asked_replaces = 1 };
 
 static void
 http_sleep_ms(int64_t ms)
@@ -468,7 +443,7 @@ http_attempt_judge(const struct http_request *req, struct http_response *resp,
 	} else if (resp->status == 429 || resp->status == 503) {
 		code = ERR_THROTTLED;
 		if (req->gate != NULL && resp->retry_after > 0)
-			http_gate_close(req->gate, http_now_ms() +
+			backoff_hold_until(&req->gate->hold, http_now_ms() +
 			    resp->retry_after * 1000);
 		snprintf(why, sizeof(why), "HTTP %ld", resp->status);
 		if (resp->retry_after * 1000 > remaining) {
@@ -484,9 +459,9 @@ http_attempt_judge(const struct http_request *req, struct http_response *resp,
 	}
 	if (retries_left <= 0)
 		return http_fail(req, resp, e, code, why);
-	/* Retry-After when the server gave one, else backoff (RFC 9110 §10.2.3). */
-	*wait = resp->retry_after >= 0 ? resp->retry_after * 1000 :
-	    http_backoff_ms(resp->attempts);
+	/* retry_after is -1 when the server gave none. */
+	*wait = backoff_delay(&http_retry, resp->attempts,
+	    (int64_t)resp->retry_after * 1000, backoff_random());
 	if (*wait >= remaining)
 		return http_fail(req, resp, e, code, why);
 	log_warn(req->subsys, "%s: %s, retrying in %lld ms (client-request-id "

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/backoff.h"
 #include "base/buf.h"
 #include "base/err.h"
 
@@ -34,10 +35,10 @@ struct http_client;
  * answered 429/503 with Retry-After, the calls through the same gate fail
  * at once with ERR_THROTTLED until that time has passed, instead of adding
  * to the load the server complained of.  Zero-initialise it.  Thread-safe:
- * until_ms is only accessed atomically.
+ * the hold is only accessed atomically.
  */
 struct http_gate {
-	int64_t		 until_ms;	/* http_now_ms() clock; 0: open */
+	struct backoff_hold	 hold;	/* http_now_ms() clock */
 };
 
 struct http_client_opts {
