@@ -141,7 +141,10 @@ start_ca() {
 		    --listen "127.0.0.1:$CA_PORT" "${SERVE_USER[@]}" "$@"
 		CA_PID=$BG_PID
 		CA_URL="http://127.0.0.1:$CA_PORT"
-		wait_tcp "$CA_PORT" 15 "$CA_PID" && return 0
+		# The port is bound (as root) before the daemon is ready; an
+		# HTTP answer says it serves (the request waits in the backlog).
+		wait_tcp "$CA_PORT" 15 "$CA_PID" &&
+		    curl -s -o /dev/null --max-time 30 "$CA_URL/healthz" && return 0
 		grep -q 'cannot listen' "$dir/serve.log" || break
 	done
 	cat "$dir/serve.log" >&2
