@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "pki/dn.h"
 #include "pki/pki.h"
 
 /* Ownership: every pointer is owned by the struct and freed in ca_free(). */
@@ -381,7 +382,7 @@ out:
 static int
 names_cert(X509 *x, const X509_NAME *issuer, const ASN1_INTEGER *serial)
 {
-	return x != NULL && X509_NAME_cmp(X509_get_issuer_name(x), issuer) == 0 &&
+	return x != NULL && pki_name_equal(X509_get_issuer_name(x), issuer) &&
 	    ASN1_INTEGER_cmp(X509_get0_serialNumber(x), serial) == 0;
 }
 
@@ -488,8 +489,8 @@ ca_issued(const struct ca *ca, X509 *x)
 	EVP_PKEY	*pub = X509_get0_pubkey(ca->ca_cert);
 	int		 ok;
 
-	ok = X509_NAME_cmp(X509_get_issuer_name(x),
-	    X509_get_subject_name(ca->ca_cert)) == 0 && pub != NULL &&
+	ok = pki_name_equal(X509_get_issuer_name(x),
+	    X509_get_subject_name(ca->ca_cert)) && pub != NULL &&
 	    X509_verify(x, pub) == 1;
 	ERR_clear_error();
 	return ok;

@@ -18,6 +18,7 @@
 #include "enroll/issue.h"
 #include "intune/intune_ca.h"
 #include "intune/outbox.h"
+#include "pki/dn.h"
 #include "pki/identity.h"
 #include "pki/pki.h"
 #include "revocation/crl.h"
@@ -206,8 +207,8 @@ signed_by_our_cert(const struct enroll *en)
 	X509	*full;
 	int	 ours;
 
-	if (en->req.signer == NULL || X509_NAME_cmp(X509_get_issuer_name(
-	    en->req.signer), X509_get_subject_name(ca_cert(en->ctx->ca))) != 0 ||
+	if (en->req.signer == NULL || !pki_name_equal(X509_get_issuer_name(
+	    en->req.signer), X509_get_subject_name(ca_cert(en->ctx->ca))) ||
 	    (full = scep_req_signer_copy(&en->req)) == NULL)
 		return 0;
 	ours = ca_issued(en->ctx->ca, full);
@@ -606,8 +607,8 @@ handle_getcert(struct enroll *en, struct err *e)
 {
 	char	serial[SERIAL_HEX_MAX];
 
-	if (X509_NAME_cmp(en->req.issuer,
-	    X509_get_subject_name(ca_cert(en->ctx->ca))) != 0 ||
+	if (!pki_name_equal(en->req.issuer,
+	    X509_get_subject_name(ca_cert(en->ctx->ca))) ||
 	    pki_serial_text(en->req.serial, serial) == -1)
 		return err_set(e, ERR_BAD_CERT_ID, "not a certificate of this"
 		    " CA");
@@ -618,8 +619,8 @@ handle_getcert(struct enroll *en, struct err *e)
 			err_set(e, ERR_BAD_CERT_ID, "no certificate %s", serial);
 		return -1;
 	}
-	if (X509_NAME_cmp(X509_get_subject_name(en->cert),
-	    X509_get_subject_name(en->req.signer)) != 0) {
+	if (!pki_name_equal(X509_get_subject_name(en->cert),
+	    X509_get_subject_name(en->req.signer))) {
 		X509_free(en->cert);
 		en->cert = NULL;
 		return err_set(e, ERR_BAD_CERT_ID, "certificate %s is not the"
@@ -634,8 +635,8 @@ handle_getcrl(struct enroll *en, struct err *e)
 {
 	struct crl_blob	*b;
 
-	if (X509_NAME_cmp(en->req.issuer,
-	    X509_get_subject_name(ca_cert(en->ctx->ca))) != 0)
+	if (!pki_name_equal(en->req.issuer,
+	    X509_get_subject_name(ca_cert(en->ctx->ca))))
 		return err_set(e, ERR_BAD_CERT_ID, "GetCRL: not a certificate of"
 		    " this CA");
 	if (en->ctx->crl == NULL)

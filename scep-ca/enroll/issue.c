@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "enroll/issue.h"
+#include "pki/dn.h"
 #include "pki/identity.h"
 #include "pki/pki.h"
 
@@ -281,7 +282,7 @@ issue_renewal_check(const struct profile_conf *p, X509_REQ *req,
 	int		 i, rc = 0;
 
 	if (subject == NULL ||
-	    X509_NAME_cmp(subject, X509_get_subject_name(parent)) != 0)
+	    !pki_name_equal(subject, X509_get_subject_name(parent)))
 		rc = err_set(e, ERR_BAD_REQUEST, "renewal: the subject differs"
 		    " from the renewed certificate's");
 	for (i = 0; rc == 0 && i < sk_GENERAL_NAME_num(asked); i++)
