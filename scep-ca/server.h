@@ -6,15 +6,12 @@
 #define SCEPCA_SERVER_H
 
 #include "config.h"
+#include "msft/clients.h"
 
 struct ca;
 struct scep_codec;
 struct store;
 struct crl_service;
-struct entra_token_client;
-struct graph_client;
-struct http_client;
-struct intune_client;
 struct outbox;
 struct sync_service;
 
@@ -29,11 +26,8 @@ struct scep_ctx {
 	struct scep_codec	*codec;
 	const char		*public_url;	/* resolved, no trailing '/' */
 	struct crl_service	*crl;		/* GetCRL; NULL: not served */
-	/* With [entra] configured (intune/wiring.c), else NULL. */
-	struct http_client		*http;
-	struct entra_token_client	*tokens;
-	struct graph_client		*graph;
-	struct intune_client		*intune;
+	/* With [entra] configured (intune/wiring.c), else all NULL. */
+	struct msft_clients		 msft;		/* http, tokens, graph, intune */
 	struct outbox			*outbox;	/* notifications */
 	struct sync_service		*sync;		/* sync/sync.h; may be NULL */
 };

@@ -21,13 +21,13 @@ authorize_intune(struct scep_ctx *ctx, const struct profile_conf *p,
 	char				 why[sizeof(e->msg)];
 	int				 n, rc = -1;
 
-	if (ctx->intune == NULL)
+	if (ctx->msft.intune == NULL)
 		return err_set(e, ERR_CONFIG, "profile %s: challenge = intune but"
 		    " the Intune client is not running", p->name);
 	/* The DER as the client signed it (OpenSSL keeps the encoding). */
 	if ((n = i2d_X509_REQ(csr, &der)) <= 0)
 		return err_set_ossl(e, ERR_INTERNAL, "cannot encode the CSR");
-	if (intune_scep_validate(ctx->intune, txid, der, (size_t)n, &v,
+	if (intune_scep_validate(ctx->msft.intune, txid, der, (size_t)n, &v,
 	    e) == -1) {
 		/* Not validated is not valid: keep the code, say so. */
 		memcpy(why, e->msg, sizeof(why));

@@ -17,22 +17,18 @@ int
 cloud_start(struct scep_ctx *ctx, struct err *e)
 {
 	const struct scep_conf	*conf = ctx->conf;
-	struct msft_clients	 mc;
 	struct outbox_policy	 pol;
 
 	if (conf->entra == NULL)
 		return 0;
-	if (msft_clients_new(&mc, conf->entra, MSFT_CLIENTS_INTUNE, e) == -1)
+	if (msft_clients_new(&ctx->msft, conf->entra, MSFT_CLIENTS_INTUNE,
+	    e) == -1)
 		return -1;
-	ctx->http = mc.http;
-	ctx->tokens = mc.tokens;
-	ctx->graph = mc.graph;
-	ctx->intune = mc.intune;
 	pol = (struct outbox_policy){ conf->notify_retry_min,
 	    conf->notify_retry_max, conf->notify_max_age,
 	    conf->notify_max_attempts };
 	if ((ctx->outbox = outbox_start(ctx->store, &pol, intune_outbox_send,
-	    ctx->intune, e)) == NULL)
+	    ctx->msft.intune, e)) == NULL)
 		goto fail;
 	log_info("intune", "Microsoft cloud %s, tenant %s, Graph %s;"
 	    " notifications retried from %d s to %d s, for %d s at most",
@@ -51,7 +47,7 @@ cloud_start_sync(struct scep_ctx *ctx, struct err *e)
 	struct sync_opts	 o = {0};
 	int			 i;
 
-	if (ctx->graph == NULL)
+	if (ctx->msft.graph == NULL)
 		return 0;
 	if (conf->entra_revoke_mask != 0) {
 		o.entra_interval = conf->entra_sync_interval;
@@ -85,16 +81,9 @@ cloud_stop_sync(struct scep_ctx *ctx)
 void
 cloud_stop(struct scep_ctx *ctx)
 {
-	struct msft_clients	mc = { ctx->http, ctx->tokens, ctx->graph,
-				    ctx->intune };
-
 	/* The sync jobs and the sender first: they use the clients. */
 	cloud_stop_sync(ctx);
 	outbox_stop(ctx->outbox);
 	ctx->outbox = NULL;
-	msft_clients_free(&mc);
-	ctx->intune = NULL;
-	ctx->graph = NULL;
-	ctx->tokens = NULL;
-	ctx->http = NULL;
+	msft_clients_free(&ctx->msft);
 }

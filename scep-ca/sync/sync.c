@@ -49,8 +49,8 @@ struct sync_service {
 static long
 job_retry_after(const struct sync_service *s, const struct sync_job *j)
 {
-	return j->intune ? intune_client_retry_after(s->ctx->intune) :
-	    graph_client_retry_after(s->ctx->graph);
+	return j->intune ? intune_client_retry_after(s->ctx->msft.intune) :
+	    graph_client_retry_after(s->ctx->msft.graph);
 }
 
 /* Logs a run's end: the first failure of a series, and the recovery. */
@@ -138,12 +138,12 @@ sync_setup(struct sync_service *s, struct scep_ctx *ctx,
 {
 	s->ctx = ctx;
 	s->entra.st = ctx->store;
-	status_source_graph(&s->entra.src, ctx->graph);
+	status_source_graph(&s->entra.src, ctx->msft.graph);
 	s->entra.policy = o->policy;
 	s->entra.crl = ctx->crl;
 	s->entra.stop = worker_stop_flag(&s->worker);
 	s->intune.st = ctx->store;
-	s->intune.ic = ctx->intune;
+	s->intune.ic = ctx->msft.intune;
 	s->intune.ca_name = X509_get_subject_name(ca_cert(ctx->ca));
 	s->intune.crl = ctx->crl;
 	if (o->entra_interval > 0) {
