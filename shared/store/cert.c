@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 static const char *const status_names[] = { "valid", "revoked", "hold" };

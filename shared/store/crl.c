@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 /* Meta keys (the `meta` table). */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/sync.h"
 
 static const char *const kind_names[] = { "device", "user", "managed" };

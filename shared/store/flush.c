@@ -18,7 +18,7 @@
 
 #include "base/log.h"
 #include "base/worker.h"
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 /* The flusher checkpoints the WAL about this often (milliseconds). */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 static const char *const outbox_state_names[] = { "pending", "sent",

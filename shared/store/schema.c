@@ -6,7 +6,7 @@
  */
 #include <stddef.h>
 
-#include "store/store_int.h"
+#include "store/internal.h"
 
 static const char *const migrations[] = {
 	/* 1: certificates, SCEP transactions, one-time challenges, audit. */

@@ -18,10 +18,8 @@
 #include <sqlite3.h>
 
 #include "base/log.h"
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
-#include "store/store_int.h"
-#include "store/sync_sql.h"
 
 /*
  * A store hands each thread its own connection through a pthread key; the

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 static const char *const txn_names[] = { "pending", "approved", "issued", "denied" };

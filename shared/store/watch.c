@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "base/log.h"
-#include "store/conn.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 /* How often store_watch_wait() looks at the token. */

@@ -19,8 +19,8 @@
 
 #include "enroll/enroll.h"
 #include "scep/msg.h"
+#include "store/internal.h"
 #include "store/store.h"
-#include "store/store_int.h"
 #include "test_util.h"
 
 #define SECRET	"s3cret-challenge-value"
