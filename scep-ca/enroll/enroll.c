@@ -181,6 +181,18 @@ check_replay(struct enroll *en, struct err *e)
 			rc = 1;
 		break;
 	case TXN_PENDING:
+		/*
+		 * Past pending_ttl it is as good as gone (the next new request
+		 * sweeps it): a poll learns so, a resend is a new request.
+		 */
+		if (txn.expires_at > 0 && txn.expires_at <= (int64_t)time(NULL)) {
+			if (en->req.type == SCEP_MSG_CERTPOLL)
+				err_set(e, ERR_BAD_CERT_ID, "transaction %s expired"
+				    " unapproved (pending_ttl)", en->req.txid);
+			else
+				rc = 0;
+			break;
+		}
 		en->pending = 1;
 		rc = 1;
 		break;

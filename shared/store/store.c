@@ -88,7 +88,7 @@ static const char *const statements[STMT__COUNT] = {
 	    " WHERE c.status <> 'revoked'",
 	[STMT_TXN_GET] =
 	    "SELECT id, profile, state, csr, key_hash, subject, serial,"
-	    " created_at, updated_at, renewal_of, signer_hash"
+	    " created_at, updated_at, renewal_of, signer_hash, expires_at"
 	    " FROM transactions WHERE id = ?1",
 	/*
 	 * A transaction is answered once; a pending or approved one gets its

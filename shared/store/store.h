@@ -104,6 +104,7 @@ struct txn_row {
 	int64_t		 created_at, updated_at;
 	char		*renewal_of;	/* serial of the signer cert, or NULL */
 	char		*signer_hash;	/* hex SHA-256 of the request's signer */
+	int64_t		 expires_at;	/* pending: dropped unapproved then; 0 never */
 };
 
 void	txn_row_clear(struct txn_row *row);

@@ -179,6 +179,7 @@ store_txn_get(struct store *st, const char *txid, struct txn_row *r,
 		r->updated_at = sqlite3_column_int64(s, 8);
 		r->renewal_of = store_col_strdup(s, 9);
 		r->signer_hash = store_col_strdup(s, 10);
+		r->expires_at = sqlite3_column_int64(s, 11);
 		if (r->id == NULL || r->key_hash == NULL || buf_set(&r->csr,
 		    sqlite3_column_blob(s, 3),
 		    (size_t)sqlite3_column_bytes(s, 3)) == -1) {

@@ -88,6 +88,9 @@ check "approve_of_expired_request_fails" test "$rc" -ne 0
 check "approve_of_expired_request_says_expired" grep -q 'expired' <<<"$err"
 check_eq "approve_of_expired_request_changes_nothing" pending \
     "$(sql "$DB" "SELECT state FROM transactions WHERE id = '$t3'")"
+# Not swept yet (no new request came): a poll still learns it expired.
+out=$("$REQ" --url "$OPEN" --poll --subject /CN=flood-3 --key "$WORK/flood-3.key" 2>&1 | last | status)
+check_eq "poll_for_expired_unswept_request_gets_badcertid" "FAILURE badCertId" "$out"
 answers=()
 for i in $(seq 5); do
 	answers+=("$("$REQ" --url "$OPEN" --subject "/CN=late-$i" --keygen rsa:2048 2>&1 | last | status)")
