@@ -229,6 +229,28 @@ signed_by_our_cert(const struct enroll *en)
 }
 
 /*
+ * Reads the store row of the request's signer into row, when the row is
+ * that very certificate (same SHA-256 thumbprint, en->signer_hash, which
+ * this computes when the caller has not).  0, or -1 with row empty.
+ */
+static int
+signer_row(struct enroll *en, struct cert_row *row)
+{
+	char	serial[SERIAL_HEX_MAX];
+
+	if ((en->signer_hash[0] == '\0' && pki_cert_thumbprint(en->req.signer,
+	    "SHA256", en->signer_hash, sizeof(en->signer_hash)) == -1) ||
+	    pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1 ||
+	    store_cert_get(en->ctx->store, serial, row, NULL) == -1)
+		return -1;
+	if (strcmp(row->sha256, en->signer_hash) != 0) {
+		cert_row_clear(row);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Renewal (RFC 8894 §3.3.1.2): the request is signed by a certificate of
  * ours (RenewalReq, or the PKCSReq many clients send) instead of carrying
  * a challenge.  Holding that certificate's key is the whole authorization,
@@ -244,13 +266,11 @@ static int
 check_renewal(struct enroll *en, struct err *e)
 {
 	struct cert_row	*row = &en->parent_row;
-	char		 serial[SERIAL_HEX_MAX];
+	const char	*serial = row->serial;
 	int		 window = en->ctx->conf->renewal_window_days;
 	int64_t		 now = (int64_t)time(NULL);
 
-	if (pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1 ||
-	    store_cert_get(en->ctx->store, serial, row, e) == -1 ||
-	    strcmp(row->sha256, en->signer_hash) != 0)
+	if (signer_row(en, row) == -1)
 		return err_set(e, ERR_BAD_CERT_ID, "renewal: the signing"
 		    " certificate is not in the store");
 	if (strcmp(row->profile, en->p->name) != 0)
@@ -592,18 +612,12 @@ static int
 signer_valid(struct enroll *en, struct err *e)
 {
 	struct cert_row	 row = {0};
-	char		 serial[SERIAL_HEX_MAX], thumb[65];
 	int		 ok;
 
-	if (!signed_by_our_cert(en) ||
-	    pki_serial_text(X509_get0_serialNumber(en->req.signer), serial) == -1 ||
-	    pki_cert_thumbprint(en->req.signer, "SHA256", thumb,
-	    sizeof(thumb)) == -1 ||
-	    store_cert_get(en->ctx->store, serial, &row, NULL) == -1)
+	if (!signed_by_our_cert(en) || signer_row(en, &row) == -1)
 		return err_set(e, ERR_BAD_REQUEST, "the request must be signed"
 		    " by a certificate of this CA");
-	ok = strcmp(row.sha256, thumb) == 0 && row.status == CERT_VALID &&
-	    row.not_after > (int64_t)time(NULL);
+	ok = row.status == CERT_VALID && row.not_after > (int64_t)time(NULL);
 	cert_row_clear(&row);
 	return ok ? 0 : err_set(e, ERR_BAD_REQUEST, "the signing certificate"
 	    " is not valid");
