@@ -241,9 +241,10 @@ descendants_revoke(struct store_conn *c, const char *serial, int reason,
 	size_t			 i, n;
 	int			 rc = 0;
 
-	if (reason == REASON_SUPERSEDED ||
-	    descendants_read(c, serial, &v, &n, e) == -1)
-		return reason == REASON_SUPERSEDED ? 0 : -1;
+	if (reason == REASON_SUPERSEDED)
+		return 0;
+	if (descendants_read(c, serial, &v, &n, e) == -1)
+		return -1;
 	snprintf(why, sizeof(why), "renewed from %s", serial);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = status_write(c, v[i].serial, v[i].status, v[i].revoked_at,
